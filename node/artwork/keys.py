@@ -1,0 +1,181 @@
+"""Ed25519 identities (PyNaCl): curator, artist and node keys and their files.
+
+A private key file holds one line ``mesh-art-secret-v1 <role> <base64 seed>`` and is written
+with mode 0600; the public file beside it (``PATH.pub``) holds
+``mesh-art-public-v1 <role> <base64 key>``. Options that take a public key accept such a file
+or the bare base64 string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import nacl.exceptions
+import nacl.signing
+
+from node.artwork.errors import KeyFileError
+
+Role = Literal["curator", "artist", "node"]
+ROLES: tuple[Role, ...] = ("curator", "artist", "node")
+SECRET_TAG = "mesh-art-secret-v1"
+PUBLIC_TAG = "mesh-art-public-v1"
+
+
+def fingerprint(raw_public_key: bytes) -> str:
+    """Short human-comparable fingerprint of a public key: 16 hex digits in groups of 4."""
+    digest = hashlib.sha256(raw_public_key).hexdigest()[:16]
+    return ":".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """An Ed25519 verification key with the role it was issued for (if known)."""
+
+    raw: bytes
+    role: Role | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != 32:
+            raise ValueError("an Ed25519 public key is 32 bytes")
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """True when ``signature`` is this key's signature over ``message``."""
+        if len(signature) != 64:
+            return False
+        try:
+            nacl.signing.VerifyKey(self.raw).verify(message, signature)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
+            return False
+        return True
+
+    @property
+    def fingerprint(self) -> str:
+        """See :func:`fingerprint`."""
+        return fingerprint(self.raw)
+
+    def to_line(self) -> str:
+        """The one-line public key file format."""
+        role = self.role or "artist"
+        return f"{PUBLIC_TAG} {role} {base64.b64encode(self.raw).decode()}"
+
+
+class SecretKey:
+    """An Ed25519 signing key. Its repr and str never reveal the key material."""
+
+    __slots__ = ("_signing", "role")
+
+    def __init__(self, seed: bytes, role: Role) -> None:
+        if len(seed) != 32:
+            raise ValueError("an Ed25519 seed is 32 bytes")
+        self._signing = nacl.signing.SigningKey(seed)
+        self.role: Role = role
+
+    @classmethod
+    def generate(cls, role: Role) -> SecretKey:
+        """A fresh random key for ``role``."""
+        return cls(os.urandom(32), role)
+
+    @classmethod
+    def from_seed_text(cls, text: str, role: Role) -> SecretKey:
+        """Deterministic key derived from text (for demo and test fixtures only)."""
+        return cls(hashlib.sha256(text.encode()).digest(), role)
+
+    @property
+    def public(self) -> PublicKey:
+        """The matching public key."""
+        return PublicKey(bytes(self._signing.verify_key), self.role)
+
+    def sign(self, message: bytes) -> bytes:
+        """Detached 64-byte signature over ``message``."""
+        return bytes(self._signing.sign(message).signature)
+
+    def seed_bytes(self) -> bytes:
+        """The raw 32-byte seed; only for writing the key file."""
+        return bytes(self._signing)
+
+    def __repr__(self) -> str:
+        return f"<SecretKey role={self.role} public={self.public.fingerprint}>"
+
+    __str__ = __repr__
+
+
+def write_keypair(key: SecretKey, path: Path) -> Path:
+    """Write ``path`` (mode 0600) and ``path.pub``; returns the public file path."""
+    path = Path(path)
+    line = f"{SECRET_TAG} {key.role} {base64.b64encode(key.seed_bytes()).decode()}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(line)
+    os.chmod(path, 0o600)
+    pub_path = path.with_name(path.name + ".pub")
+    pub_path.write_text(key.public.to_line() + "\n")
+    return pub_path
+
+
+def _parse_role(word: str, source: str) -> Role:
+    for role in ROLES:
+        if word == role:
+            return role
+    raise KeyFileError(f"{source}: unknown key role {word!r}")
+
+
+def load_secret(path: Path, role: Role | None = None) -> SecretKey:
+    """Read a private key file, optionally insisting on its role."""
+    path = Path(path)
+    try:
+        words = path.read_text().split()
+    except OSError as exc:
+        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+    if len(words) != 3 or words[0] != SECRET_TAG:
+        if words and words[0] == PUBLIC_TAG:
+            raise KeyFileError(f"{path} is a public key; a private key file is needed here")
+        raise KeyFileError(f"{path} is not a mesh-art private key file")
+    found = _parse_role(words[1], str(path))
+    if role is not None and found != role:
+        raise KeyFileError(f"{path} is a {found} key; a {role} key is needed here")
+    try:
+        seed = base64.b64decode(words[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError(f"{path}: the key is not valid base64") from None
+    if len(seed) != 32:
+        raise KeyFileError(f"{path}: the key has the wrong length")
+    return SecretKey(seed, found)
+
+
+def load_public(spec: str | Path) -> PublicKey:
+    """Read a public key from a ``.pub`` file, or parse a bare base64 key or key line."""
+    text = str(spec)
+    path = Path(text)
+    try:
+        is_file = path.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise KeyFileError(f"cannot read public key {path}: {exc.strerror}") from None
+    words = text.split()
+    role: Role | None = None
+    if len(words) >= 3 and words[0] == PUBLIC_TAG:
+        role = _parse_role(words[1], text if not is_file else str(path))
+        b64 = words[2]
+    elif len(words) == 1:
+        b64 = words[0]
+    else:
+        if words and words[0] == SECRET_TAG:
+            raise KeyFileError(f"{spec} is a private key; give the .pub file instead")
+        raise KeyFileError(f"{spec} is neither a public key file nor a base64 key")
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError(f"{spec}: the public key is not valid base64") from None
+    if len(raw) != 32:
+        raise KeyFileError(f"{spec}: a public key is 32 bytes, got {len(raw)}")
+    return PublicKey(raw, role)

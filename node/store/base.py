@@ -1,0 +1,140 @@
+"""The content-store interface shared by the SQLite store (daemon) and the memory store
+(simulator and tests).
+
+Callers hand the store only verified data: a manifest that passed ``verify_manifest``, a
+chunk that ``Manifest.verify_chunk`` accepted, a takedown that verified. The store checks
+chunk hashes again (defence in depth), enforces quotas and takedowns, and marks a work
+complete only after the whole content matches the manifest's SHA-256, atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from node.artwork.bundle import Bundle
+from node.artwork.manifest import SignedManifest
+from node.artwork.takedown import Takedown
+
+
+class StoreError(Exception):
+    """Base class for refusals by the store (local misuse or policy)."""
+
+    reason = "store-error"
+
+
+class QuotaExceeded(StoreError):
+    """The store or the artist has no room for this work."""
+
+    reason = "quota"
+
+
+class TakenDown(StoreError):
+    """The work was taken down by a curator and may not come back."""
+
+    reason = "taken-down"
+
+
+class UnknownWork(StoreError):
+    """No manifest is stored for this work id."""
+
+    reason = "unknown-work"
+
+
+class BadChunk(StoreError):
+    """A chunk does not match its manifest hash."""
+
+    reason = "hash-mismatch"
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Storage limits in bytes of content (manifests count too)."""
+
+    total_bytes: int = 512 * 1024 * 1024
+    per_artist_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WorkSummary:
+    """What a listing shows of one stored work."""
+
+    work_id: bytes
+    signed: SignedManifest
+    chunks_have: int
+    chunks_total: int
+    complete: bool
+    received_at: float
+
+    @property
+    def fraction(self) -> float:
+        """Share of chunks held, 0..1."""
+        return self.chunks_have / self.chunks_total if self.chunks_total else 1.0
+
+
+class WorkStore(Protocol):
+    """Operations every store offers. All methods are synchronous and quick."""
+
+    def put_manifest(self, signed: SignedManifest, received_at: float = 0.0) -> bool:
+        """Store a verified manifest; False if already present. Raises TakenDown/QuotaExceeded."""
+        ...
+
+    def get_manifest(self, work_id: bytes) -> SignedManifest | None:
+        """The manifest of ``work_id``, or None."""
+        ...
+
+    def put_chunk(self, work_id: bytes, index: int, data: bytes) -> bool:
+        """Store one verified chunk; True if it was new. Marks the work complete when whole."""
+        ...
+
+    def get_chunk(self, work_id: bytes, index: int) -> bytes | None:
+        """One stored chunk, or None."""
+        ...
+
+    def have_chunks(self, work_id: bytes) -> set[int]:
+        """Indices of stored chunks."""
+        ...
+
+    def is_complete(self, work_id: bytes) -> bool:
+        """True only when every chunk is stored and the whole content verified."""
+        ...
+
+    def content(self, work_id: bytes) -> bytes | None:
+        """The whole content of a complete work, else None."""
+        ...
+
+    def ingest_bundle(self, bundle: Bundle, received_at: float = 0.0) -> bool:
+        """Store a verified bundle atomically; False if it was already complete."""
+        ...
+
+    def apply_takedown(self, takedown: Takedown) -> bool:
+        """Record a verified takedown and delete the work; True if it was new."""
+        ...
+
+    def is_taken_down(self, work_id: bytes) -> bool:
+        """True when a takedown for ``work_id`` is recorded."""
+        ...
+
+    def takedowns(self) -> list[Takedown]:
+        """All recorded takedowns."""
+        ...
+
+    def work_ids(self) -> list[bytes]:
+        """Ids of all works with a stored manifest, in a stable order."""
+        ...
+
+    def summaries(self) -> list[WorkSummary]:
+        """A summary of every stored work."""
+        ...
+
+    def delete_work(self, work_id: bytes) -> None:
+        """Remove a work's manifest and chunks."""
+        ...
+
+    def used_bytes(self) -> int:
+        """Bytes counted against the total quota."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release resources."""
+        ...
