@@ -108,7 +108,7 @@ class Endorsement:
                 f"endorsement signed by untrusted curator {PublicKey(self.curator).fingerprint}",
             )
         if not curator.verify(ENDORSEMENT_DOMAIN + canonical.encode(self.unsigned_map()), self.signature):
-            raise VerificationError("bad-endorsement-signature", "the curator's signature on the endorsement does not verify")
+            raise VerificationError("bad-endorsement-signature", "the curator signature on the endorsement fails")
         if at is not None and self.valid_until is not None and at > self.valid_until:
             raise VerificationError("expired-endorsement", f"the endorsement of {self.name!r} expired")
 
