@@ -1,0 +1,36 @@
+"""What the daemon hands the gallery: the only coupling between the two."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.artwork.endorsement import TrustAnchors
+from node.eventhub import EventHub
+from node.store.base import WorkStore
+
+
+@dataclass
+class GalleryContext:
+    """Dependencies of the gallery app.
+
+    ``ingest`` verifies and stores an uploaded bundle (raising ``VerificationError`` or
+    ``StoreError`` with a clear message) and returns the work id; the daemon routes it through
+    the engine so the work is also advertised on the mesh. ``status`` returns the JSON-able
+    node status (also served at /api/status); ``peers`` the latest signed status beacons heard;
+    ``metrics_text`` the Prometheus exposition for /metrics.
+    """
+
+    store: WorkStore
+    trust: TrustAnchors
+    events: EventHub
+    ingest: Callable[[bytes], Awaitable[bytes]]
+    status: Callable[[], dict[str, Any]]
+    peers: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    metrics_text: Callable[[], str] = field(default=lambda: "")
+    node_name: str = "Mesh Art Node"
+    venue: str = ""
+    upload_limit_bytes: int = 512 * 1024
+    channel_qr_svg: str | None = None
+    arrivals: dict[bytes, dict[str, Any]] = field(default_factory=dict)  # work id -> link, time, hops
