@@ -80,7 +80,7 @@ class Endorsement:
         extra = set(obj) - keys
         if extra:
             raise VerificationError("invalid-field", f"endorsement has unknown field {sorted(extra)[0]!r}")
-        if obj["v"] != ENDORSEMENT_VERSION:
+        if type(obj["v"]) is not int or obj["v"] != ENDORSEMENT_VERSION:  # true == 1 in Python
             raise VerificationError("unknown-version", f"endorsement version {obj['v']!r} is not supported")
         ok = (
             isinstance(obj["curator"], bytes) and len(obj["curator"]) == 32

@@ -110,6 +110,7 @@ def write_keypair(key: SecretKey, path: Path) -> Path:
     path = Path(path)
     line = f"{SECRET_TAG} {key.role} {base64.b64encode(key.seed_bytes()).decode()}\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode on open; narrow it before writing
     with os.fdopen(fd, "w") as fh:
         fh.write(line)
     os.chmod(path, 0o600)
@@ -162,20 +163,25 @@ def load_public(spec: str | Path) -> PublicKey:
         except OSError as exc:
             raise KeyFileError(f"cannot read public key {path}: {exc.strerror}") from None
     words = text.split()
+    where = str(path) if is_file else "the given key text"
     role: Role | None = None
     if len(words) >= 3 and words[0] == PUBLIC_TAG:
-        role = _parse_role(words[1], text if not is_file else str(path))
+        role = _parse_role(words[1], where)
         b64 = words[2]
     elif len(words) == 1:
         b64 = words[0]
     else:
+        # Name the file, never echo text given inline: it may be private key material.
         if words and words[0] == SECRET_TAG:
-            raise KeyFileError(f"{spec} is a private key; give the .pub file instead")
-        raise KeyFileError(f"{spec} is neither a public key file nor a base64 key")
+            raise KeyFileError(f"{where} is a private key; give the .pub file instead")
+        raise KeyFileError(f"{where} is neither a public key file nor a base64 key")
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFileError(f"{spec}: the public key is not valid base64") from None
+        raw = b""
     if len(raw) != 32:
-        raise KeyFileError(f"{spec}: a public key is 32 bytes, got {len(raw)}")
+        if not is_file and len(words) == 1:
+            # Not a 32-byte key, so not key material either: most likely a mistyped file name.
+            raise KeyFileError(f"no public key file {text!r} (and it is not a base64 key)")
+        raise KeyFileError(f"{where}: the public key is not 32 bytes of base64")
     return PublicKey(raw, role)

@@ -182,7 +182,7 @@ def parse_manifest(raw: bytes) -> SignedManifest:
         raise VerificationError("invalid-field", "the manifest is not a CBOR map")
     if "v" not in obj:
         raise VerificationError("missing-field", "manifest lacks its version 'v'")
-    if obj["v"] != MANIFEST_VERSION:
+    if type(obj["v"]) is not int or obj["v"] != MANIFEST_VERSION:  # true == 1 in Python
         raise VerificationError("unknown-version", f"manifest version {obj['v']!r} is not supported")
     for key in obj:
         if key not in _FIELDS:
@@ -241,6 +241,10 @@ def parse_manifest(raw: bytes) -> SignedManifest:
         endorsement=Endorsement.from_map(obj["endorsement"]),
         signature=obj["sig"],
     )
+    # Signatures cover the re-encoded fields, so the wire bytes must be exactly that encoding;
+    # otherwise two byte strings (two work ids) could carry one valid signature.
+    if SignedManifest.from_manifest(manifest).raw != raw:
+        raise VerificationError("invalid-field", "the manifest does not re-encode to the same bytes")
     return SignedManifest(manifest, bytes(raw), hashlib.sha256(raw).digest())
 
 

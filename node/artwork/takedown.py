@@ -60,7 +60,7 @@ class Takedown:
         keys = {"v", "work", "curator", "reason", "issued", "sig"}
         if set(obj) != keys:
             raise VerificationError("missing-field", "the takedown fields are incomplete or unknown")
-        if obj["v"] != TAKEDOWN_VERSION:
+        if type(obj["v"]) is not int or obj["v"] != TAKEDOWN_VERSION:  # true == 1 in Python
             raise VerificationError("unknown-version", f"takedown version {obj['v']!r} is not supported")
         ok = (isinstance(obj["work"], bytes) and len(obj["work"]) == 32
               and isinstance(obj["curator"], bytes) and len(obj["curator"]) == 32

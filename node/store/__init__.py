@@ -11,12 +11,14 @@ from node.store.base import (
     WorkSummary,
 )
 from node.store.memory import MemoryStore
+from node.store.sqlite import SqliteStore
 
 __all__ = [
     "BadChunk",
     "MemoryStore",
     "QuotaExceeded",
     "Quotas",
+    "SqliteStore",
     "StoreError",
     "TakenDown",
     "UnknownWork",

@@ -88,8 +88,12 @@ class MemoryStore:
         wid = bundle.work_id
         if wid in self._complete:
             return False
+        pieces = bundle.chunks()
+        for index, piece in enumerate(pieces):  # check first, so a bad bundle stores nothing
+            if not bundle.signed.manifest.verify_chunk(index, piece):
+                raise BadChunk(f"chunk {index} of {wid.hex()[:8]}")
         self.put_manifest(bundle.signed, received_at)
-        for index, piece in enumerate(bundle.chunks()):
+        for index, piece in enumerate(pieces):
             self.put_chunk(wid, index, piece)
         return True
 
