@@ -13,6 +13,10 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = (
     "node.cli.keys",
+    "node.cli.publish",
+    "node.cli.verify",
+    "node.cli.store_cmds",
+    "node.cli.takedown",
 )
 
 
