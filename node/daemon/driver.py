@@ -1,0 +1,162 @@
+"""The asyncio driver of the sans-IO engine: the loop clock, one timer, events, transports.
+
+Everything here runs on the event loop thread. After every input to the engine (a received
+frame, a refusal, a timer, a local ingest) the driver
+
+1. drains ``engine.next_event()`` into the :class:`~node.eventhub.EventHub` (and its own
+   peer and arrival tables),
+2. re-arms its single ``loop.call_at`` handle at ``engine.get_timer()``,
+3. wakes every transport so it asks ``poll_frame`` again.
+
+The engine is only ever given ``loop.time()`` as ``now``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from node.artwork.bundle import Bundle
+from node.eventhub import EventHub
+from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
+from node.transport.base import Transport
+
+log = logging.getLogger("node.daemon.driver")
+
+BUSY_TIMER_SPACING_S = 0.05
+"""When the engine's timer is still due right after handling it (work waits for a link that
+cannot send), the next check is at least this far away, so a dead link never spins the CPU."""
+
+
+class EngineDriver:
+    """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
+
+    def __init__(self, engine: Any, hub: EventHub, transports: Iterable[Transport] = ()) -> None:
+        self.engine = engine
+        self.hub = hub
+        self.transports: dict[str, Transport] = {t.link: t for t in transports}
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.peers: dict[str, dict[str, Any]] = {}
+        self.arrivals: dict[bytes, dict[str, Any]] = {}
+        self.timer_runs = 0
+        self.closed = False
+
+    def now(self) -> float:
+        """The engine's clock: the loop's monotonic time."""
+        return self._loop.time()
+
+    # ---- LinkHost ------------------------------------------------------------------------------
+
+    def deliver(self, link: str, data: bytes, rx_info: RxInfo) -> None:
+        """A transport received ``data`` on ``link``."""
+        if self.closed:
+            return
+        self.engine.receive_frame(data, link, rx_info, self.now())
+        self.after_input()
+
+    def poll(self, link: str) -> bytes | None:
+        """A transport may send on ``link``: the engine's next frame, if any."""
+        if self.closed:
+            return None
+        frame: bytes | None = self.engine.poll_frame(link, self.now())
+        self._drain_events()
+        self._rearm()
+        return frame
+
+    def refused(self, link: str, data: bytes) -> None:
+        """The radio refused ``data`` (duty cycle): back-pressure for the engine."""
+        if self.closed:
+            return
+        self.engine.send_refused(link, data, self.now())
+        self.after_input()
+
+    # ---- local inputs --------------------------------------------------------------------------
+
+    def ingest(self, bundle: Bundle) -> bytes:
+        """Hand a verified local bundle to the engine (stored and advertised); its work id."""
+        work_id: bytes = self.engine.ingest_bundle(bundle, self.now())
+        self.arrivals.setdefault(work_id, {"link": None, "at": time.time()})
+        self.after_input()
+        return work_id
+
+    def start(self) -> None:
+        """Arm the first timer and let transports poll."""
+        self.after_input()
+
+    def after_input(self, min_delay: float = 0.0) -> None:
+        """Drain events, re-arm the timer and wake the transports (after any engine input)."""
+        self._drain_events()
+        self._rearm(min_delay)
+        for transport in self.transports.values():
+            transport.wake()
+
+    # ---- timer ---------------------------------------------------------------------------------
+
+    def _rearm(self, min_delay: float = 0.0) -> None:
+        when = self.engine.get_timer()
+        if when is None:
+            self._cancel_timer()
+            return
+        when = max(when, self.now() + min_delay) if min_delay else when
+        if self._timer is not None and self._timer_at == when:
+            return
+        self._cancel_timer()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        self.timer_runs += 1
+        due = self._timer_at if self._timer_at is not None else self.now()
+        try:
+            self.engine.handle_timer(max(due, self.now()))
+        except Exception:
+            log.exception("engine timer failed")
+        self.after_input(min_delay=BUSY_TIMER_SPACING_S)
+
+    @property
+    def timer_at(self) -> float | None:
+        """When the armed timer fires (loop time), or None."""
+        return self._timer_at if self._timer is not None else None
+
+    # ---- events --------------------------------------------------------------------------------
+
+    def _drain_events(self) -> None:
+        while (event := self.engine.next_event()) is not None:
+            self._note(event)
+            self.hub.publish(event)
+
+    def _note(self, event: Event) -> None:
+        if isinstance(event, PeerStatus):
+            self.peers[event.node_key.hex()] = {
+                "node_key": event.node_key.hex(), "venue": event.venue, "lat": event.lat, "lon": event.lon,
+                "version": event.version, "uptime_s": event.uptime_s, "airtime_permille": event.airtime_permille,
+                "works_held": event.works_held, "link": event.link, "snr": event.snr, "rssi": event.rssi,
+                "heard_at": time.time(),
+            }
+        elif isinstance(event, ManifestReceived):
+            self.arrivals.setdefault(event.work_id, {"link": event.link, "at": time.time()})
+            log.info("work announced work=%s link=%s", event.work_id.hex()[:16], event.link)
+        elif isinstance(event, WorkCompleted):
+            self.arrivals.setdefault(event.work_id, {"link": event.link, "at": time.time()})
+            self.arrivals[event.work_id]["completed_at"] = time.time()
+            log.info("work complete work=%s link=%s", event.work_id.hex()[:16], event.link)
+        elif isinstance(event, FrameDropped):
+            log.debug("frame dropped reason=%s link=%s", event.reason, event.link)
+
+    def close(self) -> None:
+        """Stop feeding the engine (at shutdown)."""
+        self.closed = True
+        self._cancel_timer()

@@ -1,0 +1,88 @@
+"""The node's HTTP side: the gallery app (when installed) plus /api/status and /metrics.
+
+The gallery is built by ``node.gallery.app.create_app(ctx)``; the daemon adds its own two
+routes afterwards. Without the gallery package a bare application serves just those two, so
+the daemon and its tests never depend on the gallery.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from node.gallery.context import GalleryContext
+
+log = logging.getLogger("node.daemon.http")
+
+DAEMON_FILE = "daemon.json"
+
+
+def build_app(ctx: GalleryContext) -> web.Application:
+    """The gallery application with /api/status and /metrics added."""
+    app: web.Application | None = None
+    try:
+        gallery = importlib.import_module("node.gallery.app")
+    except ModuleNotFoundError as exc:
+        if exc.name != "node.gallery.app":
+            raise
+        log.warning("gallery not installed; serving /api/status and /metrics only")
+    else:
+        app = gallery.create_app(ctx)
+    if app is None:
+        app = web.Application()
+
+    async def status_view(request: web.Request) -> web.Response:
+        return web.json_response(ctx.status(), dumps=lambda obj: json.dumps(obj, default=str))
+
+    async def metrics_view(request: web.Request) -> web.Response:
+        return web.Response(text=ctx.metrics_text(), content_type="text/plain",
+                            headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")
+
+    existing = {getattr(r, "resource", None) and r.resource.canonical for r in app.router.routes()}  # type: ignore[union-attr]
+    if "/api/status" not in existing:
+        app.router.add_get("/api/status", status_view)
+    if "/metrics" not in existing:
+        app.router.add_get("/metrics", metrics_view)
+    return app
+
+
+async def start_http(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``app``; returns the runner (for cleanup) and the port actually bound."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound = port
+    server = site._server  # aiohttp keeps the asyncio server private; needed for port 0
+    sockets = getattr(server, "sockets", None) or []
+    if sockets:
+        bound = sockets[0].getsockname()[1]
+    return runner, bound
+
+
+def write_daemon_file(data_dir: Path, info: dict[str, Any]) -> Path:
+    """Record how to reach the running daemon (``mesh-art node status`` reads it)."""
+    path = data_dir / DAEMON_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_daemon_file(data_dir: Path) -> dict[str, Any] | None:
+    """The running daemon's record in ``data_dir``, or None."""
+    try:
+        info: dict[str, Any] = json.loads((data_dir / DAEMON_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return info

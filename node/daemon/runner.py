@@ -1,0 +1,264 @@
+"""Assemble and run one node: store, keys, engine, transports, HTTP, signals, systemd.
+
+``NodeDaemon(config).run()`` is the whole life of ``mesh-art node run``. All long-running work
+lives in one ``asyncio.TaskGroup``: a task per transport, the systemd watchdog, and the task
+that waits for SIGTERM/SIGINT and then cancels the others. The store is closed last, after the
+transports and the HTTP server have stopped, so nothing writes to it while it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from node.artwork.bundle import read_bundle
+from node.artwork.endorsement import TrustAnchors
+from node.artwork.errors import KeyFileError
+from node.artwork.keys import SecretKey, load_public, load_secret, write_keypair
+from node.config import ConfigError, NodeConfig
+from node.daemon.driver import EngineDriver
+from node.daemon.http import DAEMON_FILE, build_app, start_http, write_daemon_file
+from node.daemon.notify import sd_notify, watchdog_interval
+from node.daemon.status import build_status, metrics_text
+from node.eventhub import EventHub
+from node.gallery.context import GalleryContext
+from node.protocol.events import WorkCompleted
+from node.store.base import Quotas, WorkStore
+from node.transport.base import Transport
+
+log = logging.getLogger("node.daemon")
+
+VERSION = "0.1.0"
+MIB = 1024 * 1024
+
+
+def load_or_create_node_key(path: Path) -> SecretKey:
+    """The node's signing key; generated (file mode 0600) on first run."""
+    if path.exists():
+        try:
+            return load_secret(path, role="node")
+        except KeyFileError as exc:
+            raise ConfigError(str(exc)) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = SecretKey.generate("node")
+    write_keypair(key, path)
+    log.info("node key created path=%s fingerprint=%s", path, key.public.fingerprint)
+    return key
+
+
+def load_trust(entries: tuple[str, ...]) -> TrustAnchors:
+    """Curator public keys from ``.pub`` files or base64 text."""
+    keys = []
+    for entry in entries:
+        try:
+            keys.append(load_public(entry))
+        except KeyFileError as exc:
+            raise ConfigError(f"[node] trust: {exc}") from None
+    return TrustAnchors(keys)
+
+
+def open_store(config: NodeConfig) -> WorkStore:
+    """The SQLite store in the data directory (or a memory store when configured)."""
+    quotas = Quotas(total_bytes=config.quota_mb * MIB, per_artist_bytes=min(16 * MIB, config.quota_mb * MIB))
+    if config.store == "memory":
+        from node.store.memory import MemoryStore
+
+        return MemoryStore(quotas)
+    from node.store.sqlite import SqliteStore
+
+    return SqliteStore(config.data_dir, quotas)
+
+
+def node_id_of(key: SecretKey) -> str:
+    """Short, topic-safe id of a node (first 16 hex digits of its public key)."""
+    return key.public.raw.hex()[:16]
+
+
+class NodeDaemon:
+    """One running node. Extra transports (e.g. in-memory ones) can be passed in for tests/demo."""
+
+    def __init__(self, config: NodeConfig, extra_transports: list[Transport] | None = None) -> None:
+        self.config = config
+        self.extra_transports = extra_transports or []
+        self.hub = EventHub()
+        self.stop_requested = asyncio.Event()
+        self.started_at = time.time()
+        self.http_port: int | None = None
+        self.driver: EngineDriver | None = None
+        self.transports: dict[str, Transport] = {}
+        self.store: WorkStore | None = None
+        self.identity: SecretKey | None = None
+        self.trust = TrustAnchors()
+        self.ready = asyncio.Event()
+
+    # ---- assembly -------------------------------------------------------------------------------
+
+    def build_transports(self, node_id: str) -> list[Transport]:
+        """Transports named in the config, plus any passed in."""
+        transports = list(self.extra_transports)
+        if self.config.radio is not None:
+            from node.transport.meshtastic_radio import MeshtasticTransport
+
+            transports.append(MeshtasticTransport("radio", self.config.radio))
+        if self.config.mqtt is not None:
+            from node.transport.mqtt import MqttTransport
+
+            transports.append(MqttTransport("mqtt", self.config.mqtt, node_id))
+        return transports
+
+    def build_engine(self, identity: SecretKey, store: WorkStore, transports: list[Transport]) -> Any:
+        """A ``GossipEngine`` with one link per transport (None when there are no transports)."""
+        if not transports:
+            return None
+        from node.protocol.config import EngineConfig, LinkConfig
+        from node.protocol.engine import GossipEngine
+
+        links = []
+        for transport in transports:
+            if transport.kind == "lora":
+                preset = self.config.radio.preset if self.config.radio else "LONG_FAST"
+                links.append(LinkConfig(transport.link, "lora", preset=preset,
+                                        duty_share=self.config.radio_duty_cycle_share))
+            else:
+                links.append(LinkConfig(transport.link, "ip", rate_bytes_per_s=self.config.mqtt_rate_bytes_per_s))
+        engine_config = EngineConfig(links=links, venue=self.config.venue, lat=self.config.lat, lon=self.config.lon,
+                                     software_version=VERSION)
+        rng = random.Random(self.config.seed) if self.config.seed is not None else random.Random()
+        return GossipEngine(identity, self.trust, store, rng, engine_config, asyncio.get_running_loop().time())
+
+    def node_info(self) -> dict[str, Any]:
+        """Who this node is (the ``node`` part of the status)."""
+        assert self.identity is not None
+        return {"name": self.config.name, "venue": self.config.venue, "node_id": node_id_of(self.identity),
+                "fingerprint": self.identity.public.fingerprint, "version": VERSION, "pid": os.getpid(),
+                "hostname": socket.gethostname(), "data_dir": str(self.config.data_dir),
+                "http_port": self.http_port, "trusted_curators": len(self.trust)}
+
+    def status(self) -> dict[str, Any]:
+        """The /api/status document."""
+        assert self.store is not None
+        engine = self.driver.engine if self.driver else None
+        engine_status = engine.status(self.driver.now()) if engine is not None and self.driver else None
+        return build_status(node=self.node_info(), engine_status=engine_status, store=self.store,
+                            transports=self.transports, peers=self.driver.peers if self.driver else {},
+                            started_at=self.started_at)
+
+    async def ingest(self, data: bytes) -> bytes:
+        """Verify an uploaded bundle and hand it to the engine (or the store when standalone)."""
+        assert self.store is not None
+        bundle = read_bundle(data, self.trust, at=int(time.time()))
+        if self.driver is not None:
+            return self.driver.ingest(bundle)
+        self.store.ingest_bundle(bundle, time.time())
+        self.hub.publish(WorkCompleted(bundle.work_id, None))
+        return bundle.work_id
+
+    def gallery_context(self) -> GalleryContext:
+        """What the gallery gets from the daemon."""
+        assert self.store is not None
+        return GalleryContext(
+            store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.status,
+            peers=lambda: list(self.driver.peers.values()) if self.driver else [],
+            metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
+            upload_limit_bytes=self.config.upload_limit_kb * 1024,
+            arrivals=self.driver.arrivals if self.driver else {},
+        )
+
+    # ---- life cycle -----------------------------------------------------------------------------
+
+    def request_stop(self, reason: str = "requested") -> None:
+        """Begin a clean shutdown."""
+        if not self.stop_requested.is_set():
+            log.info("shutdown requested reason=%s", reason)
+            self.stop_requested.set()
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT (or :meth:`request_stop`), then shut down cleanly."""
+        config = self.config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.identity = load_or_create_node_key(config.key_file)
+        self.trust = load_trust(config.trust)
+        if not len(self.trust):
+            log.warning("no trusted curator keys configured ([node] trust): the node cannot verify any work")
+        self.store = open_store(config)
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+                installed.append(signum)
+        runner = None
+        try:
+            transports = self.build_transports(node_id_of(self.identity))
+            self.transports = {t.link: t for t in transports}
+            engine = self.build_engine(self.identity, self.store, transports)
+            if engine is not None:
+                self.driver = EngineDriver(engine, self.hub, transports)
+            runner, self.http_port = await self._start_http()
+            write_daemon_file(config.data_dir, {
+                "pid": os.getpid(), "http_host": config.http_host, "http_port": self.http_port,
+                "url": f"http://127.0.0.1:{self.http_port}", "started_at": self.started_at,
+                "node_id": node_id_of(self.identity)})
+            log.info("node started name=%r node_id=%s http=%s:%d links=%s store=%s data_dir=%s", config.name,
+                     node_id_of(self.identity), config.http_host, self.http_port,
+                     ",".join(self.transports) or "none", config.store, config.data_dir)
+            await self._run_tasks()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            await self._shutdown(runner)
+
+    async def _start_http(self) -> tuple[Any, int]:
+        app = build_app(self.gallery_context())
+        try:
+            return await start_http(app, self.config.http_host, self.config.http_port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {self.config.http_host}:{self.config.http_port}: "
+                              f"{exc.strerror or exc}") from None
+
+    async def _run_tasks(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            workers = [group.create_task(t.run(self.driver), name=f"transport-{t.link}")
+                       for t in self.transports.values()] if self.driver else []
+            interval = watchdog_interval()
+            if interval:
+                workers.append(group.create_task(self._watchdog(interval), name="watchdog"))
+            if self.driver is not None:
+                self.driver.start()
+            sd_notify(f"READY=1\nSTATUS=serving on port {self.http_port}")
+            self.ready.set()
+            await self.stop_requested.wait()
+            sd_notify("STOPPING=1")
+            for worker in workers:
+                worker.cancel()
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            sd_notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    async def _shutdown(self, runner: Any) -> None:
+        if self.driver is not None:
+            self.driver.close()
+        for transport in self.transports.values():
+            try:
+                await asyncio.wait_for(transport.aclose(), 15)
+            except Exception as exc:
+                log.warning("transport close failed link=%s error=%r", transport.link, exc)
+        self.hub.close()
+        if runner is not None:
+            await runner.cleanup()
+        if self.store is not None:
+            self.store.close()
+            log.info("store closed")
+        with contextlib.suppress(OSError):
+            (self.config.data_dir / DAEMON_FILE).unlink()
+        log.info("node stopped")

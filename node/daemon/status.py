@@ -1,0 +1,138 @@
+"""The node status served at /api/status (JSON) and /metrics (Prometheus text format).
+
+Both are built from one snapshot: the engine's :class:`~node.protocol.config.EngineStatus`
+(frames, drops, airtime, peers), the store (works held and partial) and every transport's
+:class:`~node.transport.base.TransportState` (connection, reconnects, transport-level drops).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from node.store.base import WorkStore
+from node.transport.base import Transport
+
+Samples = list[tuple[dict[str, object], float]]
+
+
+def store_counts(store: WorkStore) -> dict[str, int]:
+    """Works complete and partial, and bytes used."""
+    summaries = store.summaries()
+    complete = sum(1 for s in summaries if s.complete)
+    return {"complete": complete, "partial": len(summaries) - complete,
+            "chunks_held": sum(s.chunks_have for s in summaries), "bytes_used": store.used_bytes()}
+
+
+def engine_snapshot(engine_status: Any) -> dict[str, Any]:
+    """An ``EngineStatus`` as plain JSON-able data (bytes as hex)."""
+    if engine_status is None:
+        return {}
+    is_instance = dataclasses.is_dataclass(engine_status) and not isinstance(engine_status, type)
+    raw = dataclasses.asdict(engine_status) if is_instance else dict(engine_status)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return value.hex()
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    result: dict[str, Any] = clean(raw)
+    return result
+
+
+def build_status(
+    *,
+    node: Mapping[str, Any],
+    engine_status: Any,
+    store: WorkStore,
+    transports: Mapping[str, Transport],
+    peers: Mapping[str, Mapping[str, Any]],
+    started_at: float,
+) -> dict[str, Any]:
+    """The /api/status document."""
+    engine = engine_snapshot(engine_status)
+    links: dict[str, dict[str, Any]] = {}
+    for name, link in (engine.get("links") or {}).items():
+        links[name] = dict(link)
+    for name, transport in transports.items():
+        links.setdefault(name, {"kind": transport.kind})["transport"] = transport.state.to_dict()
+    works = store_counts(store)
+    return {
+        "node": dict(node),
+        "uptime_s": round(time.time() - started_at, 1),
+        "peers_heard": len(peers),
+        "peers": sorted(peers.values(), key=lambda p: -float(p.get("heard_at", 0))),
+        "works": {**works, "wanted": engine.get("works_wanted", 0), "assemblies": engine.get("assemblies", 0)},
+        "takedowns": len(store.takedowns()),
+        "links": links,
+        "drops": dict(engine.get("drops") or {}),
+        "transport_drops": {name: dict(t.state.drops) for name, t in transports.items() if t.state.drops},
+        "engine": {"running": engine_status is not None, "peers": engine.get("peers", 0)},
+    }
+
+
+def _label(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class _Exposition:
+    """Collects metric families and renders the Prometheus text format (version 0.0.4)."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def family(self, name: str, kind: str, help_text: str, samples: Samples) -> None:
+        self._lines.append(f"# HELP {name} {help_text}")
+        self._lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            text = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
+            self._lines.append(f"{name}{{{text}}} {value:g}" if text else f"{name} {value:g}")
+
+    def render(self) -> str:
+        return "\n".join(self._lines) + "\n"
+
+
+def metrics_text(status: Mapping[str, Any]) -> str:
+    """Prometheus exposition of a :func:`build_status` document."""
+    out = _Exposition()
+    links: Mapping[str, Mapping[str, Any]] = status["links"]
+    out.family("meshart_uptime_seconds", "gauge", "Seconds since the daemon started.",
+               [({}, float(status["uptime_s"]))])
+    out.family("meshart_peers_heard", "gauge", "Distinct nodes whose signed status beacon was heard.",
+               [({}, float(status["peers_heard"]))])
+    works = status["works"]
+    out.family("meshart_works", "gauge", "Works in the store by state.",
+               [({"state": "complete"}, float(works["complete"])), ({"state": "partial"}, float(works["partial"]))])
+    out.family("meshart_store_bytes", "gauge", "Bytes of content counted against the store quota.",
+               [({}, float(works["bytes_used"]))])
+    frames: Samples = []
+    for name, link in links.items():
+        for direction in ("in", "out"):
+            key = f"frames_{direction}"
+            value = link.get(key, (link.get("transport") or {}).get(key, 0))
+            frames.append(({"link": name, "direction": direction}, float(value)))
+    out.family("meshart_frames_total", "counter", "Frames received and sent per link.", frames)
+    drops: Samples = [
+        ({"layer": "engine", "reason": reason}, float(count)) for reason, count in sorted(status["drops"].items())]
+    for name, reasons in sorted(status["transport_drops"].items()):
+        drops += [({"layer": "transport", "link": name, "reason": r}, float(c)) for r, c in sorted(reasons.items())]
+    out.family("meshart_drops_total", "counter", "Frames dropped, by layer and reason.", drops)
+    lora = {name: link for name, link in links.items() if link.get("kind") == "lora"}
+    out.family("meshart_airtime_last_hour_seconds", "gauge", "Transmit airtime used in the last hour.",
+               [({"link": n}, float(link.get("airtime_last_hour_s", 0.0))) for n, link in lora.items()])
+    out.family("meshart_airtime_limit_seconds", "gauge", "Transmit airtime allowed per rolling hour.",
+               [({"link": n}, float(link.get("airtime_limit_s", 0.0))) for n, link in lora.items()])
+    out.family("meshart_send_refused_total", "counter", "Frames the radio refused (duty-cycle NAK).",
+               [({"link": n}, float(link.get("refused", 0))) for n, link in links.items()])
+    transports = {n: link["transport"] for n, link in links.items() if "transport" in link}
+    out.family("meshart_transport_connected", "gauge", "1 when the transport is connected.",
+               [({"link": n}, 1.0 if t["connected"] else 0.0) for n, t in transports.items()])
+    out.family("meshart_transport_reconnects_total", "counter", "Reconnections since start.",
+               [({"link": n}, float(t["reconnects"])) for n, t in transports.items()])
+    return out.render()

@@ -1,0 +1,374 @@
+"""Meshtastic radio transport: the only module that touches the ``meshtastic`` library and pubsub.
+
+The library is thread-based: constructing an interface blocks until the device has sent its
+configuration, packets arrive on the process-global pubsub bus from the library's publishing
+thread, ``sendData`` may block while the radio's TX queue is full, and ``close()`` can hang
+(reference/aesthetics.md §5). So:
+
+* connect, send and close run in daemon threads, close with a timeout (a hung library thread
+  must never keep the process from exiting, so not the loop's default executor);
+* pubsub callbacks only check that the packet is from *our* interface and hop to the loop with
+  ``loop.call_soon_threadsafe``; no protocol code ever runs on a foreign thread;
+* frames go out as broadcasts on a PRIVATE_APP port (256 by default, 256..511), hop limit 0
+  (the engine decides what is forwarded, not the firmware's flooding), no ACK, and at most
+  231 bytes: the library's own 233-byte check lets 232/233 through and the firmware then drops
+  them as TOO_LARGE (reference/meshtastic.md §1);
+* a ``DUTY_CYCLE_LIMIT`` routing NAK for one of our packets is handed back to the engine with
+  ``refused`` (back-pressure);
+* a lost device (``meshtastic.connection.lost``, send errors) is closed and reopened with
+  exponential backoff, forever. Frames stay queued in the engine meanwhile.
+
+The interface factory is injectable so the adapter can be tested without a radio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from node.protocol.events import RxInfo
+from node.transport.base import MAX_FRAME_BYTES, Backoff, LinkHost, Transport
+
+log = logging.getLogger("node.transport.meshtastic")
+
+BROADCAST_NUM = 0xFFFFFFFF
+PRIVATE_PORT_MIN = 256
+PRIVATE_PORT_MAX = 511
+EXPECTED_REGION = "EU_868"
+SENT_MEMORY = 64  # recent packet ids kept to match routing NAKs to frames
+
+
+@dataclass(frozen=True)
+class RadioSettings:
+    """``[radio]`` in node.toml."""
+
+    device: str  # "serial", "serial:/dev/ttyACM0", "tcp:host[:port]" or "ble:<address or name>"
+    port: int = 256
+    preset: str = "LONG_FAST"
+    connect_timeout_s: float = 60.0
+    close_timeout_s: float = 10.0
+    backoff_initial_s: float = 2.0
+    backoff_max_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if not PRIVATE_PORT_MIN <= self.port <= PRIVATE_PORT_MAX:
+            raise ValueError(f"radio port {self.port} outside the private range 256..511")
+        parse_device(self.device)
+
+
+def parse_device(spec: str) -> tuple[str, str | None, int | None]:
+    """``(kind, address, tcp_port)`` of a device spec; raises ValueError with a clear message."""
+    kind, _, rest = spec.partition(":")
+    if kind == "serial":
+        return "serial", rest or None, None
+    if kind == "ble":
+        return "ble", rest or None, None
+    if kind == "tcp":
+        if not rest:
+            raise ValueError("tcp device needs a host: tcp:HOST[:PORT]")
+        host, _, port_text = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+        if not host:
+            return "tcp", rest, None
+        try:
+            return "tcp", host, int(port_text)
+        except ValueError:
+            raise ValueError(f"tcp device port {port_text!r} is not a number") from None
+    raise ValueError(f"radio device {spec!r} must start with serial, tcp: or ble:")
+
+
+def open_interface(settings: RadioSettings) -> Any:
+    """Open a real meshtastic interface (blocking: waits for the device's configuration)."""
+    kind, address, tcp_port = parse_device(settings.device)
+    timeout = int(settings.connect_timeout_s)
+    if kind == "tcp":
+        from meshtastic.tcp_interface import TCPInterface
+
+        return TCPInterface(address, portNumber=tcp_port or 4403, timeout=timeout)
+    if kind == "ble":
+        from meshtastic.ble_interface import BLEInterface
+
+        return BLEInterface(address, timeout=timeout)
+    from meshtastic.serial_interface import SerialInterface
+
+    return SerialInterface(address, timeout=timeout)
+
+
+def receive_topic(port: int) -> str:
+    """The pubsub topic the library publishes port ``port`` on (enum name when the port has one)."""
+    from meshtastic.protobuf import portnums_pb2
+
+    try:
+        name = portnums_pb2.PortNum.Name(port)
+    except ValueError:
+        name = str(port)
+    return f"meshtastic.receive.data.{name}"
+
+
+def radio_lora_settings(iface: Any) -> dict[str, Any]:
+    """Region, preset and TX air utilisation as the connected radio reports them."""
+    from meshtastic.protobuf import config_pb2
+
+    lora = iface.localNode.localConfig.lora
+    lora_cls = config_pb2.Config.LoRaConfig
+    info: dict[str, Any] = {
+        "region": lora_cls.RegionCode.Name(lora.region),
+        "preset": lora_cls.ModemPreset.Name(lora.modem_preset),
+        "use_preset": bool(lora.use_preset),
+        "hop_limit": int(lora.hop_limit),
+    }
+    my_info = iface.getMyNodeInfo() or {}
+    metrics = my_info.get("deviceMetrics") or {}
+    info["air_util_tx"] = metrics.get("airUtilTx")
+    info["node_id"] = (my_info.get("user") or {}).get("id")
+    return info
+
+
+def config_warnings(radio: dict[str, Any], expected_preset: str) -> list[str]:
+    """Human-readable warnings when the radio does not match what the node is configured for."""
+    warnings = []
+    if radio.get("region") != EXPECTED_REGION:
+        warnings.append(f"radio region is {radio.get('region')}, expected {EXPECTED_REGION}: "
+                        "set it with firmware_config or the meshtastic CLI before the exhibition")
+    want = expected_preset.upper().replace("-", "_")
+    if radio.get("use_preset", True) and radio.get("preset") != want:
+        warnings.append(f"radio preset is {radio.get('preset')} but node.toml says {want}: "
+                        "airtime accounting will be wrong")
+    if not radio.get("use_preset", True):
+        warnings.append("radio uses custom LoRa parameters (use_preset false); airtime accounting assumes "
+                        f"{want}")
+    return warnings
+
+
+class MeshtasticTransport(Transport):
+    """The engine's ``lora`` link over a Meshtastic radio."""
+
+    kind = "lora"
+
+    def __init__(
+        self,
+        link: str,
+        settings: RadioSettings,
+        interface_factory: Callable[[RadioSettings], Any] = open_interface,
+    ) -> None:
+        super().__init__(link)
+        self.settings = settings
+        self._factory = interface_factory
+        self._iface: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._host: LinkHost | None = None
+        self._lost = asyncio.Event()
+        self._sent: OrderedDict[int, bytes] = OrderedDict()
+        self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
+        self.topic = receive_topic(settings.port)
+        self.state.details.update({"device": settings.device, "duty_cycle_naks": 0, "radio": {}})
+
+    # ---- pubsub side (library threads): filter, then hop to the loop -------------------------
+
+    def on_receive(self, packet: Any = None, interface: Any = None) -> None:
+        """pubsub listener for our data port (publishing thread)."""
+        if interface is None or interface is not self._iface:
+            return  # another interface's packet: pubsub is process-global
+        self._to_loop(self._handle_packet, packet)
+
+    def on_routing(self, packet: Any = None, interface: Any = None) -> None:
+        """pubsub listener for routing packets, where NAKs arrive (publishing thread)."""
+        if interface is None or interface is not self._iface:
+            return
+        self._to_loop(self._handle_routing, packet)
+
+    def on_lost(self, interface: Any = None) -> None:
+        """pubsub listener for ``meshtastic.connection.lost``."""
+        if interface is None or interface is not self._iface:
+            return
+        self._to_loop(self._lost.set)
+
+    def _to_loop(self, callback: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+            loop.call_soon_threadsafe(callback, *args)
+
+    # ---- loop side -----------------------------------------------------------------------------
+
+    def _handle_packet(self, packet: Any) -> None:
+        if self._host is None:
+            return
+        decoded = packet.get("decoded") if isinstance(packet, dict) else None
+        payload = decoded.get("payload") if isinstance(decoded, dict) else None
+        if not isinstance(payload, bytes | bytearray) or not payload:
+            self.drop("empty")
+            return
+        if len(payload) > MAX_FRAME_BYTES:
+            self.drop("oversize")
+            return
+        sender = packet.get("fromId")
+        if not sender and isinstance(packet.get("from"), int):
+            sender = f"!{packet['from']:08x}"
+        rx = RxInfo(sender=sender, snr=packet.get("rxSnr"), rssi=packet.get("rxRssi"))
+        self.count_in(bytes(payload))
+        self._host.deliver(self.link, bytes(payload), rx)
+
+    def _handle_routing(self, packet: Any) -> None:
+        decoded = packet.get("decoded") if isinstance(packet, dict) else None
+        if not isinstance(decoded, dict):
+            return
+        reason = (decoded.get("routing") or {}).get("errorReason", "NONE")
+        frame = self._sent.pop(decoded.get("requestId", -1), None)
+        if frame is None or reason == "NONE":
+            return
+        self.drop(f"nak-{reason.lower().replace('_', '-')}")
+        if reason == "DUTY_CYCLE_LIMIT":
+            self.state.details["duty_cycle_naks"] += 1
+            if self._host is not None:
+                self._host.refused(self.link, frame)
+
+    async def run(self, host: LinkHost) -> None:
+        """Open the radio, pump frames, and reopen it whenever it is lost, forever."""
+        from pubsub import pub
+
+        self._loop = asyncio.get_running_loop()
+        self._host = host
+        pub.subscribe(self.on_receive, self.topic)
+        pub.subscribe(self.on_routing, "meshtastic.receive.routing")
+        pub.subscribe(self.on_lost, "meshtastic.connection.lost")
+        first = True
+        try:
+            while True:
+                if await self._connect():
+                    if not first:
+                        self.state.reconnects += 1
+                    first = False
+                    try:
+                        await self._pump(host)
+                    finally:
+                        self.state.connected = False
+                        await self._close_interface()
+                delay = self._backoff.next_delay()
+                log.info("radio reconnect link=%s in_s=%.1f last_error=%r", self.link, delay, self.state.last_error)
+                await asyncio.sleep(delay)
+        finally:
+            _safe_unsubscribe(pub, self.on_receive, self.topic)
+            _safe_unsubscribe(pub, self.on_routing, "meshtastic.receive.routing")
+            _safe_unsubscribe(pub, self.on_lost, "meshtastic.connection.lost")
+
+    async def _connect(self) -> bool:
+        try:
+            iface = await asyncio.wait_for(in_daemon_thread(self._factory, self.settings),
+                                           self.settings.connect_timeout_s + 5)
+        except Exception as exc:  # the library raises many kinds (serial, socket, BLE, its own)
+            self.state.last_error = f"connect: {exc or type(exc).__name__}"
+            log.warning("radio connect failed link=%s device=%s error=%r", self.link, self.settings.device,
+                        self.state.last_error)
+            return False
+        self._iface = iface
+        self._lost.clear()
+        self._sent.clear()
+        self.state.connected = True
+        self._backoff.reset()
+        self.refresh_radio_info()
+        radio = self.state.details["radio"]
+        log.info("radio connected link=%s device=%s region=%s preset=%s air_util_tx=%s", self.link,
+                 self.settings.device, radio.get("region"), radio.get("preset"), radio.get("air_util_tx"))
+        for warning in config_warnings(radio, self.settings.preset):
+            log.warning("radio config mismatch link=%s: %s", self.link, warning)
+        return True
+
+    def refresh_radio_info(self) -> None:
+        """Re-read region, preset and air utilisation from the interface (cheap, in-memory)."""
+        if self._iface is None:
+            return
+        try:
+            self.state.details["radio"] = radio_lora_settings(self._iface)
+        except Exception as exc:  # a half-configured interface lacks fields
+            self.state.details["radio"] = {"error": str(exc)}
+
+    async def _pump(self, host: LinkHost) -> None:
+        """Send what the engine offers until the device is lost."""
+        while not self._lost.is_set():
+            frame = host.poll(self.link)
+            if frame is None:
+                await self._wait_wake_or_lost()
+                continue
+            if len(frame) > MAX_FRAME_BYTES:
+                self.drop("oversize-out")
+                continue
+            try:
+                packet = await in_daemon_thread(
+                    self._iface.sendData, frame, destinationId=BROADCAST_NUM, portNum=self.settings.port,
+                    wantAck=False, hopLimit=0,
+                )
+            except Exception as exc:  # broken pipe, serial error, library error
+                self.state.last_error = f"send: {exc or type(exc).__name__}"
+                log.warning("radio send failed link=%s error=%r", self.link, self.state.last_error)
+                return
+            self.count_out(frame)
+            packet_id = getattr(packet, "id", None)
+            if isinstance(packet_id, int):
+                self._sent[packet_id] = frame
+                while len(self._sent) > SENT_MEMORY:
+                    self._sent.popitem(last=False)
+        self.state.last_error = "device lost"
+        log.warning("radio lost link=%s device=%s", self.link, self.settings.device)
+
+    async def _wait_wake_or_lost(self) -> None:
+        wake = asyncio.ensure_future(self.wait_for_wake(timeout=30.0))
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({wake, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wake.cancel()
+            lost.cancel()
+        self.refresh_radio_info()
+
+    async def _close_interface(self) -> None:
+        iface, self._iface = self._iface, None
+        if iface is None:
+            return
+        try:
+            await asyncio.wait_for(in_daemon_thread(iface.close), self.settings.close_timeout_s)
+        except TimeoutError:
+            log.warning("radio close timed out link=%s after_s=%.0f; abandoning the library thread",
+                        self.link, self.settings.close_timeout_s)
+        except Exception as exc:
+            log.debug("radio close error link=%s error=%r", self.link, exc)
+
+    async def aclose(self) -> None:
+        """Close the radio (bounded by ``close_timeout_s``)."""
+        await self._close_interface()
+
+
+def in_daemon_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+    """Run a blocking call in a daemon thread; its result or exception lands in a loop future."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.cancelled():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            result, error = function(*args, **kwargs), None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name=f"meshtastic-{getattr(function, '__name__', 'call')}", daemon=True).start()
+    return future
+
+
+def _safe_unsubscribe(pub: Any, listener: Callable[..., None], topic: str) -> None:
+    with contextlib.suppress(Exception):  # the topic may never have been created
+        pub.unsubscribe(listener, topic)
