@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "node.cli.verify",
     "node.cli.store_cmds",
     "node.cli.takedown",
+    "node.cli.node_cmds",
 )
 
 
