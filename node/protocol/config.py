@@ -1,0 +1,140 @@
+"""Engine configuration and the status snapshot the engine reports.
+
+Timing knobs on a link are given in *slots*: one slot is the airtime of a full 231-byte frame
+on a LoRa link, or 231 bytes at the rate cap on an IP link, so one set of defaults suits both
+SHORT_FAST and LONG_SLOW radios and MQTT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from node.protocol.airtime import EU868_DUTY_CYCLE, Preset, preset
+from node.protocol.frames import MAX_FRAME
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """One link the engine gossips on: a LoRa radio (duty cycle) or an IP broker (rate cap)."""
+
+    name: str
+    kind: Literal["lora", "ip"] = "lora"
+    preset: str = "LONG_FAST"
+    duty_cycle: float = EU868_DUTY_CYCLE
+    duty_share: float = 0.9
+    rate_bytes_per_s: float = 2000.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("lora", "ip"):
+            raise ValueError(f"link {self.name!r}: kind must be 'lora' or 'ip'")
+        if self.kind == "lora":
+            preset(self.preset)  # raises for unknown presets
+            if not 0 < self.duty_cycle <= 1 or not 0 < self.duty_share <= 1:
+                raise ValueError(f"link {self.name!r}: duty cycle and share must be in (0, 1]")
+        elif self.rate_bytes_per_s <= 0:
+            raise ValueError(f"link {self.name!r}: the rate cap must be positive")
+
+    @property
+    def lora_preset(self) -> Preset:
+        """The modem preset of a LoRa link."""
+        return preset(self.preset)
+
+    @property
+    def airtime_limit_s(self) -> float:
+        """Seconds of transmission allowed per rolling hour (LoRa), else infinity."""
+        if self.kind != "lora":
+            return float("inf")
+        return self.duty_cycle * self.duty_share * 3600.0
+
+    def frame_cost(self, size: int) -> float:
+        """Airtime (LoRa) or seconds at the rate cap (IP) of a ``size``-byte frame."""
+        if self.kind == "lora":
+            return self.lora_preset.frame_airtime(size)
+        return size / self.rate_bytes_per_s
+
+    @property
+    def slot_s(self) -> float:
+        """The time of one full frame on this link; the unit of the engine's jitters."""
+        return self.frame_cost(MAX_FRAME)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything a :class:`~node.protocol.engine.GossipEngine` is tuned by."""
+
+    links: list[LinkConfig]
+    venue: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    software_version: str = "0.1.0"
+    beacon_interval_s: float = 900.0
+    # Trickle (RFC 6206) for adverts: Imin seconds, Imax as doublings of Imin, redundancy k.
+    trickle_imin_s: float = 30.0
+    trickle_doublings: int = 7
+    trickle_k: int = 1
+    # Requests: random back-off before the first, then a retry once the transfer goes quiet.
+    request_delay_slots: tuple[float, float] = (1.0, 4.0)
+    request_quiet_slots: float = 8.0
+    request_retry_max_s: float = 600.0
+    # Holders wait a random jitter before answering; overheard data pushes them back.
+    serve_jitter_slots: tuple[float, float] = (0.5, 3.0)
+    serve_holdoff_slots: float = 4.0
+    owed_memory_s: float = 600.0
+    takedown_repeats: int = 3
+    takedown_spacing_s: float = 60.0
+    refused_backoff_s: float = 30.0
+    # Bounds against hostile neighbours.
+    max_wanted: int = 64
+    max_wanted_per_neighbour: int = 16
+    unverified_attempts: int = 6
+    max_assemblies: int = 8
+    max_peers: int = 256
+    max_neighbours: int = 64
+    max_control_queue: int = 32
+    neighbour_control_burst: int = 12
+    neighbour_control_per_min: float = 20.0
+
+    def __post_init__(self) -> None:
+        names = [link.name for link in self.links]
+        if not names:
+            raise ValueError("an engine needs at least one link")
+        if len(set(names)) != len(names):
+            raise ValueError("link names must be unique")
+
+    def link(self, name: str) -> LinkConfig:
+        """The config of link ``name``; raises KeyError for unknown links (local misuse)."""
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise KeyError(f"unknown link {name!r}")
+
+
+@dataclass
+class LinkStatus:
+    """Counters of one link."""
+
+    kind: str
+    frames_in: int = 0
+    frames_out: int = 0
+    bytes_out: int = 0
+    refused: int = 0
+    airtime_last_hour_s: float = 0.0
+    airtime_limit_s: float = 0.0
+    queued: int = 0
+
+
+@dataclass
+class EngineStatus:
+    """A snapshot of the engine's counters, for the gallery, the CLI and the simulator."""
+
+    node_key: bytes
+    uptime_s: float
+    links: dict[str, LinkStatus] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
+    peers: int = 0
+    works_complete: int = 0
+    works_partial: int = 0
+    works_wanted: int = 0
+    takedowns: int = 0
+    assemblies: int = 0

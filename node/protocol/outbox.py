@@ -1,0 +1,208 @@
+"""What one link still has to send, in priority order, under its transmit budget.
+
+Control frames (takedowns, requests, adverts, status) are kept as ready bytes, one per tag, so
+a newer advert replaces an older one. Answers to requests are kept as *serve jobs*: sets of
+manifest-piece and chunk indices per work, rendered only at the moment the link may transmit.
+That keeps memory small and lets an overheard copy cancel a queued answer (Deluge-style).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from node.protocol.config import LinkConfig
+from node.protocol.frames import MAX_FRAME
+from node.protocol.ledger import AirtimeLedger, TokenBucket
+
+PRIO_TAKEDOWN = 0
+PRIO_REQUEST = 1
+PRIO_ADVERT = 2
+PRIO_STATUS = 3
+PRIO_MANIFEST = 4
+PRIO_DATA = 5
+
+
+@dataclass
+class QueuedFrame:
+    """A ready control frame."""
+
+    tag: Hashable
+    data: bytes
+    priority: int
+    not_before: float
+    seq: int
+
+
+@dataclass
+class ServeJob:
+    """Pieces and chunks of one work this node has promised to broadcast on a link."""
+
+    short_id: bytes
+    not_before: float
+    seq: int
+    pieces: set[int] = field(default_factory=set)
+    chunks: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.pieces or self.chunks)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The next thing a link could send: a ready frame, or one piece/chunk of a serve job."""
+
+    priority: int
+    not_before: float
+    seq: int
+    frame: QueuedFrame | None = None
+    short_id: bytes = b""
+    index: int = -1
+
+
+class LinkOutbox:
+    """Queue and budget of one link."""
+
+    def __init__(self, link: LinkConfig, max_control: int, now: float) -> None:
+        self.link = link
+        self.max_control = max_control
+        self._controls: dict[Hashable, QueuedFrame] = {}
+        self._jobs: dict[bytes, ServeJob] = {}
+        self._seq = 0
+        self.blocked_until = -math.inf
+        self._ledger: AirtimeLedger | None = None
+        self._bucket: TokenBucket | None = None
+        if link.kind == "lora":
+            self._ledger = AirtimeLedger(link.airtime_limit_s)
+        else:
+            rate = link.rate_bytes_per_s
+            self._bucket = TokenBucket(rate, max(2 * rate, 4 * MAX_FRAME), now)
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- control frames -------------------------------------------------------------------
+
+    def put(self, tag: Hashable, data: bytes, priority: int, not_before: float) -> None:
+        """Queue a control frame, replacing any frame with the same tag."""
+        self._controls.pop(tag, None)
+        if len(self._controls) >= self.max_control:
+            # full: the least important, latest frame gives way (adverts/status are regenerated)
+            victim = max(self._controls.values(), key=lambda f: (f.priority, f.not_before, f.seq))
+            if (victim.priority, victim.not_before) < (priority, not_before):
+                return
+            del self._controls[victim.tag]
+        self._controls[tag] = QueuedFrame(tag, data, priority, not_before, self._next_seq())
+
+    def cancel(self, tag: Hashable) -> bool:
+        """Remove a queued control frame; True if there was one."""
+        return self._controls.pop(tag, None) is not None
+
+    def has(self, tag: Hashable) -> bool:
+        """True when a control frame with ``tag`` is queued."""
+        return tag in self._controls
+
+    # -- serve jobs -----------------------------------------------------------------------
+
+    def serve(self, short_id: bytes, pieces: Iterable[int], chunks: Iterable[int], not_before: float) -> None:
+        """Promise to send ``pieces``/``chunks``; a job already waiting keeps its start time."""
+        job = self._jobs.get(short_id)
+        if job is None or not job:
+            job = ServeJob(short_id, not_before, self._next_seq())
+            self._jobs[short_id] = job
+        job.pieces.update(pieces)
+        job.chunks.update(chunks)
+        if not job:
+            del self._jobs[short_id]
+
+    def heard(self, short_id: bytes, *, piece: int | None = None, chunk: int | None = None,
+              holdoff_until: float = -math.inf) -> None:
+        """Another node sent this piece/chunk: do not repeat it, and let that sender go on."""
+        job = self._jobs.get(short_id)
+        if job is None:
+            return
+        if piece is not None:
+            job.pieces.discard(piece)
+        if chunk is not None:
+            job.chunks.discard(chunk)
+        if not job:
+            del self._jobs[short_id]
+        else:
+            job.not_before = max(job.not_before, holdoff_until)
+
+    def drop_work(self, short_id: bytes) -> None:
+        """Forget everything queued for one work (taken down)."""
+        self._jobs.pop(short_id, None)
+        for tag in [t for t, f in self._controls.items() if isinstance(t, tuple) and short_id in t]:
+            del self._controls[tag]
+
+    def pending_items(self) -> int:
+        """Frames waiting (control frames plus promised pieces and chunks)."""
+        return len(self._controls) + sum(len(j.pieces) + len(j.chunks) for j in self._jobs.values())
+
+    def serving(self, short_id: bytes) -> bool:
+        """True while a serve job for the work has something left."""
+        return short_id in self._jobs
+
+    # -- choosing and budgeting -----------------------------------------------------------
+
+    def candidates(self) -> list[Candidate]:
+        """Everything that could go next, most important first (ignoring time and budget)."""
+        out = [Candidate(f.priority, f.not_before, f.seq, frame=f) for f in self._controls.values()]
+        for job in self._jobs.values():
+            if job.pieces:
+                out.append(Candidate(PRIO_MANIFEST, job.not_before, job.seq, short_id=job.short_id,
+                                     index=min(job.pieces)))
+            else:
+                out.append(Candidate(PRIO_DATA, job.not_before, job.seq, short_id=job.short_id,
+                                     index=min(job.chunks)))
+        out.sort(key=lambda c: (c.priority, c.not_before, c.seq))
+        return out
+
+    def consume(self, cand: Candidate) -> None:
+        """The candidate was sent (or turned out impossible): take it off the queue."""
+        if cand.frame is not None:
+            self._controls.pop(cand.frame.tag, None)
+            return
+        job = self._jobs.get(cand.short_id)
+        if job is None:
+            return
+        if cand.priority == PRIO_MANIFEST:
+            job.pieces.discard(cand.index)
+        else:
+            job.chunks.discard(cand.index)
+        if not job:
+            del self._jobs[cand.short_id]
+
+    def budget_time(self, size: int, now: float) -> float:
+        """Earliest time >= ``now`` the budget allows a ``size``-byte frame."""
+        start = max(now, self.blocked_until)
+        if self._ledger is not None:
+            return self._ledger.available_at(self.link.frame_cost(size), start)
+        assert self._bucket is not None
+        return self._bucket.available_at(size, start)
+
+    def charge(self, size: int, now: float) -> None:
+        """Book a frame that is being handed to the radio now."""
+        if self._ledger is not None:
+            self._ledger.record(self.link.frame_cost(size), now)
+        elif self._bucket is not None:
+            self._bucket.take(size, now)
+
+    def refund(self, size: int, now: float) -> None:
+        """Undo :meth:`charge` for a frame the radio refused."""
+        if self._ledger is not None:
+            self._ledger.refund(self.link.frame_cost(size), now)
+        elif self._bucket is not None:
+            self._bucket.give_back(size)
+
+    def airtime_used(self, now: float) -> float:
+        """Airtime on the ledger's books (0 for IP links)."""
+        return self._ledger.used(now) if self._ledger is not None else 0.0
+
+    @property
+    def ledger(self) -> AirtimeLedger | None:
+        """The airtime ledger of a LoRa link."""
+        return self._ledger

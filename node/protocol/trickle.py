@@ -1,0 +1,65 @@
+"""A Trickle timer (RFC 6206) for inventory adverts.
+
+Rules, with RFC 6206 §4.2 numbering: (1) start with I random in [Imin, Imax]; (2) each interval
+resets c and picks t in [I/2, I); (3) a consistent transmission heard increments c; (4) at t
+transmit iff c < k; (5) when I ends, double it up to Imax; (6) an inconsistency sets I = Imin
+and starts a new interval, unless I already is Imin.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+class TrickleTimer:
+    """Decides when to advertise; the engine calls :meth:`poll` whenever its timer fires."""
+
+    def __init__(self, imin: float, doublings: int, k: int, rng: random.Random, now: float) -> None:
+        if imin <= 0 or doublings < 0 or k < 1:
+            raise ValueError("trickle needs imin > 0, doublings >= 0, k >= 1")
+        self.imin = imin
+        self.imax = imin * (2**doublings)
+        self.k = k
+        self._rng = rng
+        self.interval = rng.uniform(imin, self.imax)
+        self._begin_interval(now)
+
+    def _begin_interval(self, now: float) -> None:
+        self.interval_start = now
+        self.counter = 0
+        self.fire_at: float | None = now + self._rng.uniform(self.interval / 2, self.interval)
+
+    @property
+    def interval_end(self) -> float:
+        """When the current interval ends."""
+        return self.interval_start + self.interval
+
+    def deadline(self) -> float:
+        """The next time :meth:`poll` has something to do."""
+        return self.fire_at if self.fire_at is not None else self.interval_end
+
+    def hear_consistent(self) -> None:
+        """Rule 3: a neighbour said what we would have said."""
+        self.counter += 1
+
+    def hear_inconsistent(self, now: float) -> None:
+        """Rule 6: shrink to Imin and start over (no-op when already at Imin)."""
+        if self.interval > self.imin:
+            self.interval = self.imin
+            self._begin_interval(now)
+
+    def poll(self, now: float) -> bool:
+        """Advance the timer to ``now``; True when an advert should be sent now (rule 4)."""
+        transmit = False
+        if self.fire_at is not None and now >= self.fire_at:
+            transmit = self.counter < self.k
+            self.fire_at = None
+        while now >= self.interval_end:
+            start = self.interval_end
+            self.interval = min(self.interval * 2, self.imax)
+            self._begin_interval(start)
+            if self.fire_at is not None and now >= self.fire_at:
+                # a driver that slept through a whole interval sends at most one advert
+                transmit = transmit or self.counter < self.k
+                self.fire_at = None
+        return transmit
