@@ -1,0 +1,97 @@
+"""Per-node transmit ledger over a rolling hour, enforcing the regional duty cycle.
+
+The firmware (``Router::send``) refuses a send when ``airTime->utilizationTXPercent()`` (own
+TX over the last hour, in 1-minute buckets) is already above the region's duty cycle, so a
+node can overshoot by one frame. The default rule here, ``strict``, refuses a send that
+*would* take the rolling hour past the limit, so the limit is never exceeded; ``firmware``
+reproduces the firmware's check.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from simulator.clock import TICKS_PER_SECOND
+
+HOUR = 3600 * TICKS_PER_SECOND
+RULES = ("strict", "firmware")
+
+
+class DutyCycleLedger:
+    """Own transmissions in the last hour, and whether another one is allowed."""
+
+    def __init__(self, limit: float, rule: str = "strict") -> None:
+        if rule not in RULES:
+            raise ValueError(f"unknown duty-cycle rule {rule!r}")
+        self.limit = limit
+        self.rule = rule
+        self.budget = round(limit * HOUR)
+        self._recent: deque[tuple[int, int]] = deque()
+        self.history: list[tuple[int, int]] = []  # every (start, end) ever, for metrics and plots
+
+    def record(self, start: int, end: int) -> None:
+        """Log one transmission."""
+        self._recent.append((start, end))
+        self.history.append((start, end))
+
+    def used(self, now: int) -> int:
+        """Ticks transmitted in the hour ending at ``now``."""
+        window_start = now - HOUR
+        recent = self._recent
+        while recent and recent[0][1] <= window_start:
+            recent.popleft()
+        return sum(min(e, now) - max(s, window_start) for s, e in recent if s < now)
+
+    def allows(self, now: int, airtime: int) -> bool:
+        """Whether a frame of ``airtime`` ticks may start now."""
+        if self.rule == "firmware":
+            return self.used(now) <= self.budget
+        return self.used(now) + airtime <= self.budget
+
+    def next_allowed(self, now: int, airtime: int) -> int:
+        """Earliest tick >= now at which :meth:`allows` holds (nothing else being sent)."""
+        target = self.budget - (airtime if self.rule == "strict" else 0)
+        if self.used(now) <= target:
+            return now
+        # used(t) = Σ max(0, e − max(s, t − HOUR)) falls as the window start w = t − HOUR moves on.
+        intervals = list(self._recent)
+        points = sorted({p for s, e in intervals for p in (s, e)})
+        prev_w = now - HOUR
+
+        def load(w: int) -> int:
+            return sum(max(0, e - max(s, w)) for s, e in intervals)
+
+        for w in points:
+            if w <= prev_w:
+                continue
+            if load(w) <= target:
+                # load is linear on [prev_w, w]: slope = −(number of intervals covering it)
+                covering = sum(1 for s, e in intervals if s <= prev_w and e >= w)
+                excess = load(prev_w) - target
+                if covering > 0:
+                    return prev_w + -(-excess // covering) + HOUR
+                return w + HOUR
+            prev_w = w
+        return prev_w + HOUR
+
+    def max_share(self) -> float:
+        """Highest share of any rolling hour spent transmitting, over the whole run."""
+        return max_rolling_share(self.history)
+
+
+def max_rolling_share(history: list[tuple[int, int]]) -> float:
+    """Busiest hour (windows ending at each transmission's end) as a fraction of an hour.
+
+    ``history`` holds one radio's transmissions in time order; they never overlap.
+    """
+    best = 0
+    first = 0
+    total = 0  # airtime of history[first..i]
+    for start, end in history:
+        total += end - start
+        window_start = end - HOUR
+        while history[first][1] <= window_start:
+            total -= history[first][1] - history[first][0]
+            first += 1
+        best = max(best, total - max(0, window_start - history[first][0]))
+    return best / HOUR

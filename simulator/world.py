@@ -1,0 +1,394 @@
+"""The simulated world: nodes with radios on one shared LoRa channel, driven by virtual time.
+
+Per node, the radio follows the Meshtastic firmware's transmit path: when the agent has work
+(its timer is due) and the radio is idle, it waits a random ``random(0, 2^CW)·slot`` with
+``CW = map(channel utilisation, 0, 100, 3, 8)`` (``getTxDelayMsec``), then does CAD: a busy
+channel means a new random wait. A clear channel means the agent is polled for a frame; the
+duty-cycle ledger may refuse it (``send_refused``), otherwise it is on air for its time on air,
+and the agent is polled again after the transmission ends.
+
+Randomness comes from one ``random.Random`` per purpose, each seeded from the run seed and a
+purpose name (string seeds hash with SHA-512, independent of PYTHONHASHSEED).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.protocol.events import RxInfo
+from node.store.memory import MemoryStore
+from simulator.agent import LORA_LINK, NodeAgent, inband_header_bytes
+from simulator.clock import TICKS_PER_SECOND, EventQueue, to_seconds
+from simulator.dutycycle import DutyCycleLedger
+from simulator.links import LinkTable
+from simulator.phy import (
+    CRITICAL_PREAMBLE_SYMBOLS,
+    EU868_DUTY_CYCLE,
+    MESHTASTIC_HEADER,
+    MESHTASTIC_PREAMBLE,
+    ChannelModel,
+    Preset,
+    Signal,
+    survives,
+    symbol_time,
+    time_on_air,
+)
+from simulator.scenarios import NodeSpec, Topology
+
+IDLE, BACKOFF, TX, BLOCKED, DOWN = "idle", "backoff", "tx", "blocked", "down"
+CAD_MARGIN_DB = 3.0  # CAD detects a little below the decoding threshold (Meshtasticator: −3 dB)
+UTIL_BUCKET = 10 * TICKS_PER_SECOND  # firmware: 6 buckets of 10 s for channel utilisation
+MAX_IDLE_HOLD = TICKS_PER_SECOND  # an agent that says "due" but yields nothing is re-asked at most every second
+
+
+def derived_rng(seed: int, purpose: str) -> random.Random:
+    """An independent generator for one purpose of one run."""
+    return random.Random(f"mesh-art-sim:{seed}:{purpose}")
+
+
+@dataclass
+class Arrival:
+    """A transmission as one receiver experiences it."""
+
+    receiver: int
+    signal: Signal
+    epoch: int
+    extra_loss: float = 0.0  # per-link drop probability from the topology file
+    lost: str = ""  # "", "collision", "half-duplex" or "down"
+
+
+@dataclass
+class Transmission:
+    """One frame on air."""
+
+    sender: int
+    epoch: int
+    data: bytes
+    start: int
+    end: int
+    arrivals: list[Arrival]
+
+
+@dataclass
+class SimNode:
+    """A node: its persistent store, its current agent and radio state, and its counters."""
+
+    index: int
+    spec: NodeSpec
+    store: MemoryStore
+    ledger: DutyCycleLedger
+    keep: dict[str, Any] = field(default_factory=dict)  # driver state that survives reboots
+    agent: Any = None
+    up: bool = True
+    epoch: int = 0
+    mac: str = IDLE
+    timer_tick: int = -1
+    hold_until: int = 0
+    idle_polls: int = 0
+    active: list[Arrival] = field(default_factory=list)
+    util: list[int] = field(default_factory=lambda: [0] * 6)
+    util_bucket: int = 0
+    frames_sent: int = 0
+    frames_received: int = 0
+    refused: int = 0
+    collisions: int = 0
+    completed_at: int | None = None
+
+
+class Driver:
+    """How a protocol puts agents on nodes; subclassed by :mod:`simulator.protocols`."""
+
+    name = "?"
+
+    def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
+        """A fresh agent for ``node`` (at start or after a reboot), on the node's kept store."""
+        raise NotImplementedError
+
+    def publish(self, agent: NodeAgent, now: float) -> None:
+        """Let the source's agent publish the work."""
+        raise NotImplementedError
+
+    def is_complete(self, node: SimNode) -> bool:
+        """Whether the node holds the whole work."""
+        raise NotImplementedError
+
+
+class World:
+    """Runs one protocol on one topology."""
+
+    def __init__(self, topology: Topology, preset: Preset, driver: Driver, *, seed: int,
+                 model: ChannelModel | None = None, loss: float = 0.0, duty_rule: str = "strict",
+                 duty_cycle: float = EU868_DUTY_CYCLE) -> None:
+        self.topology = topology
+        self.preset = preset
+        self.driver = driver
+        self.seed = seed
+        self.model = model or ChannelModel()
+        self.loss = loss
+        self.links = LinkTable(topology, preset, self.model)
+        self.queue = EventQueue()
+        self.rng_mac = derived_rng(seed, "mac")
+        self.rng_fading = derived_rng(seed, "fading")
+        self.rng_loss = derived_rng(seed, "loss")
+        self.slot = round(preset.slot_time * TICKS_PER_SECOND)
+        self.critical = round((MESHTASTIC_PREAMBLE - CRITICAL_PREAMBLE_SYMBOLS) * symbol_time(preset)
+                              * TICKS_PER_SECOND)
+        self.cad_dbm = self.links.threshold_dbm - CAD_MARGIN_DB
+        self.full_frame = self._airtime(231 + MESHTASTIC_HEADER)
+        self._airtimes: dict[int, int] = {}
+        self.source = topology.index(topology.source)
+        self.nodes = [SimNode(i, spec, MemoryStore(), DutyCycleLedger(duty_cycle, duty_rule))
+                      for i, spec in enumerate(topology.nodes)]
+        self.collisions = 0
+        self.on_complete: Callable[[SimNode], None] | None = None
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _airtime(self, onair_bytes: int) -> int:
+        p = self.preset
+        return round(time_on_air(onair_bytes, p.sf, p.bw_hz, p.cr, preamble=MESHTASTIC_PREAMBLE)
+                     * TICKS_PER_SECOND)
+
+    def start(self) -> None:
+        """Boot every node and let the source publish."""
+        for node in self.nodes:
+            self._boot(node)
+        source = self.nodes[self.source]
+        self.driver.publish(source.agent, 0.0)
+        self._after_agent(source)
+        for reboot in self.topology.reboots:
+            idx = self.topology.index(reboot.node)
+            self.queue.schedule(round(reboot.at_s * TICKS_PER_SECOND), self._on_down,
+                                (idx, round(reboot.down_s * TICKS_PER_SECOND)))
+
+    def _boot(self, node: SimNode) -> None:
+        node.up = True
+        node.mac = IDLE
+        node.timer_tick = -1
+        node.hold_until = 0
+        rng = derived_rng(self.seed, f"agent:{node.spec.name}:{node.epoch}")
+        node.agent = self.driver.make_agent(node, rng, to_seconds(self.queue.now))
+        self._after_agent(node)
+
+    def _on_down(self, arg: tuple[int, int]) -> None:
+        idx, down_ticks = arg
+        node = self.nodes[idx]
+        node.up = False
+        node.epoch += 1
+        node.mac = DOWN
+        node.agent = None
+        for arrival in node.active:
+            if not arrival.lost:
+                arrival.lost = "down"
+        self.queue.schedule(self.queue.now + down_ticks, self._on_up, idx)
+
+    def _on_up(self, idx: int) -> None:
+        self._boot(self.nodes[idx])
+
+    # -- the agent side -----------------------------------------------------------------------
+    def _after_agent(self, node: SimNode) -> None:
+        """Drain the agent's events, note completion, and decide when to act next."""
+        agent = node.agent
+        next_event = getattr(agent, "next_event", None)
+        if next_event is not None:
+            while next_event() is not None:
+                pass
+        if node.completed_at is None and self.driver.is_complete(node):
+            node.completed_at = self.queue.now
+            if self.on_complete is not None:
+                self.on_complete(node)
+        self._service(node)
+
+    def _service(self, node: SimNode) -> None:
+        if not node.up:
+            return
+        now = self.queue.now
+        now_s = to_seconds(now)
+        agent = node.agent
+        due = agent.get_timer()
+        if due is not None and due <= now_s + 1e-9:
+            agent.handle_timer(now_s)
+            due = agent.get_timer()
+        if due is None:
+            return
+        if due <= now_s + 1e-9:
+            if node.mac != IDLE:
+                return  # the radio asks again when it is idle
+            if now < node.hold_until:
+                self._set_timer(node, node.hold_until)
+                return
+            self._backoff(node)
+        else:
+            self._set_timer(node, max(math.ceil(due * TICKS_PER_SECOND), now + 1))
+
+    def _set_timer(self, node: SimNode, tick: int) -> None:
+        if node.timer_tick > self.queue.now and node.timer_tick <= tick:
+            return  # an earlier wake-up is already pending; it re-reads the timer
+        node.timer_tick = tick
+        self.queue.schedule(tick, self._on_timer, (node.index, node.epoch, tick))
+
+    def _on_timer(self, arg: tuple[int, int, int]) -> None:
+        idx, epoch, tick = arg
+        node = self.nodes[idx]
+        if node.epoch != epoch or node.timer_tick != tick or not node.up:
+            return
+        node.timer_tick = -1
+        if node.agent is not None:
+            self._service(node)
+            self._drain(node)
+
+    def _drain(self, node: SimNode) -> None:
+        next_event = getattr(node.agent, "next_event", None)
+        if next_event is not None:
+            while next_event() is not None:
+                pass
+
+    # -- the radio ------------------------------------------------------------------------------
+    def _contention_window(self, node: SimNode) -> int:
+        self._roll_util(node)
+        percent = 100 * sum(node.util) // (6 * UTIL_BUCKET)
+        return 3 + min(100, percent) * 5 // 100
+
+    def _roll_util(self, node: SimNode) -> None:
+        bucket = self.queue.now // UTIL_BUCKET
+        if bucket != node.util_bucket:
+            for b in range(node.util_bucket + 1, min(bucket, node.util_bucket + 6) + 1):
+                node.util[b % 6] = 0
+            node.util_bucket = bucket
+
+    def _backoff(self, node: SimNode) -> None:
+        node.mac = BACKOFF
+        delay = self.rng_mac.randrange(2 ** self._contention_window(node)) * self.slot
+        self.queue.schedule(self.queue.now + delay, self._on_backoff_end, (node.index, node.epoch))
+
+    def _channel_busy(self, node: SimNode) -> bool:
+        now = self.queue.now
+        return any(a.signal.end > now and a.signal.power >= self.cad_dbm for a in node.active)
+
+    def _on_backoff_end(self, arg: tuple[int, int]) -> None:
+        idx, epoch = arg
+        node = self.nodes[idx]
+        if node.epoch != epoch or not node.up or node.mac != BACKOFF:
+            return
+        if self._channel_busy(node):
+            self._backoff(node)
+            return
+        now = self.queue.now
+        now_s = to_seconds(now)
+        agent = node.agent
+        frame = agent.poll_frame(LORA_LINK, now_s)
+        node.mac = IDLE
+        if frame is None:
+            node.idle_polls += 1
+            node.hold_until = now + min(MAX_IDLE_HOLD, self.slot << min(node.idle_polls, 20))
+            self._after_agent(node)
+            return
+        node.idle_polls = 0
+        node.hold_until = 0
+        onair = len(frame) + MESHTASTIC_HEADER - inband_header_bytes(agent)
+        airtime = self._airtimes.get(onair)
+        if airtime is None:
+            airtime = self._airtimes[onair] = self._airtime(onair)
+        if not node.ledger.allows(now, airtime):
+            node.refused += 1
+            agent.send_refused(LORA_LINK, frame, now_s)
+            node.mac = BLOCKED
+            self.queue.schedule(node.ledger.next_allowed(now, self.full_frame), self._on_unblock,
+                                (idx, node.epoch))
+            self._drain(node)
+            return
+        self._transmit(node, frame, airtime)
+        self._drain(node)
+
+    def _on_unblock(self, arg: tuple[int, int]) -> None:
+        idx, epoch = arg
+        node = self.nodes[idx]
+        if node.epoch == epoch and node.up and node.mac == BLOCKED:
+            node.mac = IDLE
+            self._after_agent(node)
+
+    def _transmit(self, sender: SimNode, frame: bytes, airtime: int) -> None:
+        now = self.queue.now
+        end = now + airtime
+        sender.mac = TX
+        sender.frames_sent += 1
+        sender.ledger.record(now, end)
+        self._add_util(sender, airtime)
+        for arrival in sender.active:  # half-duplex: whatever it was receiving is gone
+            if arrival.signal.end > now and not arrival.lost:
+                arrival.lost = "half-duplex"
+        threshold = self.links.threshold_dbm
+        sigma = self.model.shadowing_sigma_db
+        gauss = self.rng_fading.gauss
+        arrivals = []
+        for nb in self.links.neighbours[sender.index]:
+            receiver = self.nodes[nb.receiver]
+            power = nb.mean_dbm + gauss(0.0, sigma) if sigma > 0 else nb.mean_dbm
+            signal = Signal(now, end, power, power >= threshold)
+            arrival = Arrival(nb.receiver, signal, receiver.epoch, nb.extra_loss)
+            arrivals.append(arrival)
+            if not receiver.up:
+                arrival.lost = "down"
+                continue
+            if receiver.mac == TX:
+                arrival.lost = "half-duplex"
+            self._collide(receiver, arrival)
+            if power >= self.cad_dbm:
+                self._add_util(receiver, airtime)
+        self.queue.schedule(end, self._on_tx_end, Transmission(sender.index, sender.epoch, frame, now, end, arrivals))
+
+    def _collide(self, receiver: SimNode, new: Arrival) -> None:
+        now = self.queue.now
+        active = [a for a in receiver.active if a.signal.end > now]
+        capture = self.model.capture_db
+        for old in active:
+            if not survives(new.signal, old.signal, self.critical, capture):
+                self._lose(receiver, new)
+            if not survives(old.signal, new.signal, self.critical, capture):
+                self._lose(receiver, old)
+        active.append(new)
+        receiver.active = active
+
+    def _lose(self, receiver: SimNode, arrival: Arrival) -> None:
+        if arrival.lost:
+            return
+        arrival.lost = "collision"
+        if arrival.signal.decodable:
+            receiver.collisions += 1
+            self.collisions += 1
+
+    def _add_util(self, node: SimNode, airtime: int) -> None:
+        self._roll_util(node)
+        node.util[node.util_bucket % 6] += airtime
+
+    def _on_tx_end(self, tx: Transmission) -> None:
+        sender = self.nodes[tx.sender]
+        if sender.epoch == tx.epoch and sender.mac == TX:
+            sender.mac = IDLE
+        now_s = to_seconds(self.queue.now)
+        delivered = []
+        for arrival in tx.arrivals:
+            receiver = self.nodes[arrival.receiver]
+            if (arrival.lost or not arrival.signal.decodable or not receiver.up
+                    or receiver.epoch != arrival.epoch):
+                continue
+            drop = self.loss
+            if arrival.extra_loss:
+                drop = 1 - (1 - drop) * (1 - arrival.extra_loss)
+            if drop and self.rng_loss.random() < drop:
+                continue
+            power = arrival.signal.power
+            info = RxInfo(sender=f"!{tx.sender + 1:08x}", snr=round(self.model.snr_db(power, self.preset), 2),
+                          rssi=round(power, 1))
+            receiver.frames_received += 1
+            receiver.agent.receive_frame(tx.data, LORA_LINK, info, now_s)
+            delivered.append(receiver)
+        for receiver in delivered:
+            receiver.idle_polls = 0
+            receiver.hold_until = 0
+            self._after_agent(receiver)
+        if sender.up and sender.epoch == tx.epoch:
+            self._after_agent(sender)
