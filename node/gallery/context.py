@@ -34,3 +34,6 @@ class GalleryContext:
     upload_limit_bytes: int = 512 * 1024
     channel_qr_svg: str | None = None
     arrivals: dict[bytes, dict[str, Any]] = field(default_factory=dict)  # work id -> link, time, hops
+    # Where captive-portal answers send phones, e.g. "http://10.42.0.1/" (the node's own address,
+    # since any host name resolves to it on the gallery Wi-Fi); "/" keeps the host the phone asked.
+    gallery_url: str = "/"

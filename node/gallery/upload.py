@@ -1,0 +1,97 @@
+"""Artist upload: a signed ``.meshart`` bundle, verified by the daemon before it is stored.
+
+Only the bundle travels; the form says so, and a file that looks like a private key is
+refused without being kept. Errors are pages with the verifier's own sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import BodyPartReader, web
+
+from node.artwork.errors import VerificationError
+from node.artwork.keys import SECRET_TAG
+from node.gallery.render import request_language
+from node.gallery.state import STATE
+from node.store.base import StoreError
+
+log = logging.getLogger(__name__)
+
+FIELD = "bundle"
+READ_BLOCK = 16 * 1024
+
+
+class UploadRefused(Exception):
+    """A user-facing upload failure: HTTP status, message key and optional detail."""
+
+    def __init__(self, status: int, key: str, detail: str = "") -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.detail = detail
+
+
+async def upload_form(request: web.Request) -> web.Response:
+    """``GET /upload``: the form."""
+    state = request.app[STATE]
+    return state.renderer.page(
+        request, "upload.html", nav="upload", limit_kib=state.ctx.upload_limit_bytes // 1024, error=None, detail=""
+    )
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+async def read_bundle_field(request: web.Request, limit: int) -> bytes:
+    """The bytes of the ``bundle`` file field, refusing more than ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise UploadRefused(413, "upload_too_large")
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError):
+        raise UploadRefused(400, "upload_not_multipart") from None
+    async for part in reader:
+        if not isinstance(part, BodyPartReader) or part.name != FIELD:
+            continue
+        data = bytearray()
+        while block := await part.read_chunk(READ_BLOCK):
+            data += block
+            if len(data) > limit:
+                raise UploadRefused(413, "upload_too_large")
+        if not data:
+            raise UploadRefused(400, "upload_empty")
+        return bytes(data)
+    raise UploadRefused(400, "upload_missing")
+
+
+async def upload_submit(request: web.Request) -> web.StreamResponse:
+    """``POST /upload``: verify and store the bundle, then show the work."""
+    state = request.app[STATE]
+    limit = state.ctx.upload_limit_bytes
+    try:
+        if not _same_origin(request):
+            raise UploadRefused(403, "upload_cross_origin")
+        data = await read_bundle_field(request, limit)
+        if data.lstrip().startswith(SECRET_TAG.encode()):
+            raise UploadRefused(400, "upload_is_key")
+        try:
+            work_id = await state.ctx.ingest(data)
+        except VerificationError as exc:
+            raise UploadRefused(422, "upload_invalid", exc.message) from None
+        except StoreError as exc:
+            raise UploadRefused(409, "upload_refused_store", str(exc) or exc.reason) from None
+    except UploadRefused as refused:
+        t = state.renderer.translators[request_language(request)]
+        return state.renderer.page(
+            request, "upload.html", status=refused.status, nav="upload", limit_kib=limit // 1024,
+            error=t(refused.key, limit_kib=limit // 1024), detail=refused.detail,
+        )
+    state.cache.invalidate()
+    log.info("upload stored work %s", work_id.hex())
+    raise web.HTTPSeeOther(f"/works/{work_id.hex()}?uploaded=1")
