@@ -31,6 +31,7 @@ class RunSpec:
     protocol: str = "gossip"
     hours: float = 6.0
     duty_rule: str = "strict"
+    stop_on_complete: bool = True  # False: run the whole horizon (speed benchmarks, steady state)
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -69,20 +70,22 @@ def run(spec: RunSpec, progress: Progress | None = None, topology: Topology | No
     world.on_complete = completed
     step = 60 * TICKS_PER_SECOND
     t = 0
-    while t < horizon and remaining[0] > 0 and len(world.queue):
+    stop = (lambda: remaining[0] == 0) if spec.stop_on_complete else None
+    while t < horizon and len(world.queue) and not (stop is not None and stop()):
         t = min(horizon, t + step)
-        world.queue.run_until(t, stop=lambda: remaining[0] == 0)
+        world.queue.run_until(t, stop=stop)
         if progress is not None:
             progress(to_seconds(world.queue.now), spec.hours * 3600)
     end = world.queue.now
-    if remaining[0] == 0:
+    if remaining[0] == 0 and spec.stop_on_complete:
         end = min(horizon, world.queue.now + round(SETTLE_S * TICKS_PER_SECOND))
         world.queue.run_until(end)
     else:
         end = horizon
     result = collect(world, spec, end)
-    result["wall_s"] = round(time.perf_counter() - started, 3)
+    result["_wall_s"] = round(time.perf_counter() - started, 3)  # not in the JSON: it would break determinism
     result["events"] = world.queue.processed
+    result["_usable"] = world.links.usable  # for plots; keys starting with "_" are not printed
     return result
 
 
@@ -146,6 +149,16 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "timeline": completion_timeline(nodes),
         "nodes": nodes,
     }
+
+
+def public(result: dict[str, Any]) -> dict[str, Any]:
+    """The result without its private ("_") keys, ready for JSON."""
+    out = {}
+    for key, value in result.items():
+        if key.startswith("_"):
+            continue
+        out[key] = public(value) if isinstance(value, dict) else value
+    return out
 
 
 def completion_timeline(nodes: list[dict[str, Any]]) -> list[list[float]]:

@@ -1,0 +1,97 @@
+"""Human-readable output: the summary table and a progress bar on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """The headline figures of one run."""
+    r = result
+    completion = "not all nodes" if r["completion_s"] is None else f"{r['completion_s']:.1f} s"
+    return [
+        f"{r['protocol']} on {r['scenario']} ({r['node_count']} nodes, source {r['source']}), "
+        f"{r['size']} bytes, {r['preset']}, seed {r['seed']}, loss {r['loss']}",
+        f"  complete: {r['complete_fraction'] * 100:.0f} % of nodes; last completion {completion}",
+        f"  airtime: {r['airtime_s']:.1f} s total; lower bound {r['bound_airtime_s']:.1f} s "
+        f"(MCDS of {len(r['mcds'])}, {r['bound_method']}); ratio {_fmt(r['airtime_ratio'], 2)}",
+        f"  busiest hour: {r['max_duty_cycle'] * 100:.2f} % of the {r['duty_cycle_limit'] * 100:.0f} % limit; "
+        f"frames sent {r['frames_sent']}, collisions {r['collisions']}, refused {r['refused']}",
+        f"  simulated {r['simulated_s']:.0f} s in {r.get('_wall_s', 0.0):.2f} s wall ({r['events']} events)",
+    ]
+
+
+def node_table(result: dict[str, Any]) -> list[str]:
+    """One row per node."""
+    header = ("node", "hops", "done at s", "airtime s", "max duty %", "sent", "heard", "refused", "collisions")
+    rows = [header]
+    for n in result["nodes"]:
+        rows.append((n["name"], _fmt(n["hops"]), _fmt(n["completion_s"]), _fmt(n["airtime_s"]),
+                     f"{n['max_duty_cycle'] * 100:.2f}", str(n["frames_sent"]), str(n["frames_received"]),
+                     str(n["refused"]), str(n["collisions"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for k, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells))
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def render_run(result: dict[str, Any]) -> str:
+    """Summary plus node table."""
+    return "\n".join([*summary_lines(result), "", *node_table(result)])
+
+
+def render_compare(result: dict[str, Any]) -> str:
+    """Both protocols and their airtime ratio."""
+    ratio = result["flood_over_gossip_airtime"]
+    return "\n".join([
+        render_run(result["gossip"]), "", render_run(result["flood"]), "",
+        f"flood / gossip airtime: {_fmt(ratio, 2)}",
+    ])
+
+
+class ProgressBar:
+    """A one-line bar on a terminal, shown only once a run has taken more than ``after_s``.
+
+    Nothing is drawn when the stream is not a terminal (logs, pipes, tests).
+    """
+
+    def __init__(self, stream: TextIO = sys.stderr, after_s: float = 1.0, width: int = 30) -> None:
+        self.stream = stream
+        self.after_s = after_s
+        self.width = width
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, simulated_s: float, horizon_s: float) -> None:
+        elapsed = time.perf_counter() - self.started
+        if elapsed < self.after_s or not self.stream.isatty():
+            return
+        self.shown = True
+        frac = min(1.0, simulated_s / horizon_s) if horizon_s > 0 else 1.0
+        filled = int(frac * self.width)
+        rate = simulated_s / elapsed if elapsed > 0 else 0.0
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{simulated_s / 3600:5.2f} h simulated, {rate:,.0f} sim-s per wall-s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line if it was drawn."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
