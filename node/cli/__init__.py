@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "node.cli.node_cmds",
     "node.cli.sim_radios",
     "node.cli.radio",
+    "node.cli.sim",
 )
 
 
