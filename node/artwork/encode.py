@@ -1,10 +1,12 @@
 """Fitting images into a byte budget, and tiny previews, with Pillow.
 
 The radio moves a few hundred bytes per second at best, so a work's size is its cost. For a
-raster image over budget we look for the largest picture that fits: at each size, a binary
-search over the encoder quality (down to :data:`MIN_QUALITY`); when even that is too big, the
-picture shrinks by :data:`SHRINK` and the search repeats. Re-encoding also drops EXIF and
-other metadata (camera serials, GPS positions), which is what an artist wants published.
+raster image over budget we look for the largest picture that still fits at a decent quality
+(:data:`TARGET_QUALITY`): a binary search over the longest side, then a binary search for the
+highest quality that fits at that size. Only when even a thumbnail-sized picture does not fit
+at the target quality do we accept qualities down to :data:`MIN_QUALITY`. Re-encoding also
+drops EXIF and other metadata (camera serials, GPS positions), which is what an artist wants
+published.
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from PIL import Image, ImageOps, features
 
 CODECS = ("webp", "avif")
 MIN_QUALITY = 30
+TARGET_QUALITY = 60
 MAX_QUALITY = 90
 SHRINK = 0.8
 MIN_SIDE = 16
 PREVIEW_BUDGET = 1024
 PREVIEW_SIDE = 64
-# A first guess of bits per pixel at low quality, used only to pick the starting size so a
-# 24-megapixel photo is not encoded at full size a dozen times before it shrinks enough.
-START_BITS_PER_PIXEL = 0.5
 _MIME = {"webp": "image/webp", "avif": "image/avif"}
 
 
@@ -91,9 +91,9 @@ def _encode(image: Image.Image, codec: str, quality: int) -> bytes:
     return out.getvalue()
 
 
-def _best_quality(image: Image.Image, codec: str, budget: int) -> tuple[bytes, int] | None:
-    """The highest quality in MIN..MAX whose encoding fits ``budget``, or None."""
-    low, high = MIN_QUALITY, MAX_QUALITY
+def _best_quality(image: Image.Image, codec: str, budget: int, low: int = MIN_QUALITY) -> tuple[bytes, int] | None:
+    """The highest quality in ``low``..MAX whose encoding fits ``budget``, or None."""
+    high = MAX_QUALITY
     best: tuple[bytes, int] | None = None
     while low <= high:
         quality = (low + high) // 2
@@ -104,6 +104,29 @@ def _best_quality(image: Image.Image, codec: str, budget: int) -> tuple[bytes, i
         else:
             high = quality - 1
     return best
+
+
+def _scaled(image: Image.Image, long_side: int) -> Image.Image:
+    """``image`` resized so its longest side is ``long_side`` px (never enlarged)."""
+    factor = long_side / max(image.size)
+    if factor >= 1:
+        return image
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _largest_side(image: Image.Image, codec: str, budget: int, quality: int) -> int | None:
+    """The longest side (MIN_SIDE..original) whose encoding at ``quality`` fits, or None."""
+    low, high = min(MIN_SIDE, max(image.size)), max(image.size)
+    if len(_encode(_scaled(image, low), codec, quality)) > budget:
+        return None
+    while low < high:  # invariant: ``low`` fits
+        mid = (low + high + 1) // 2
+        if len(_encode(_scaled(image, mid), codec, quality)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def fit_image(data: bytes, budget: int, codec: str = "webp", *, keep_if_fits: bool = True) -> Encoded:
@@ -118,18 +141,16 @@ def fit_image(data: bytes, budget: int, codec: str = "webp", *, keep_if_fits: bo
     image = _load(data)
     if keep_if_fits and len(data) <= budget:
         return Encoded(data, sniff_mime(Path("x"), data), image.width, image.height, None)
-    width, height = image.size
-    start_pixels = budget * 8 / START_BITS_PER_PIXEL
-    scale = min(1.0, (start_pixels / (width * height)) ** 0.5)
-    while True:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        resized = image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
-        found = _best_quality(resized, codec, budget)
-        if found is not None:
-            return Encoded(found[0], _MIME[codec], size[0], size[1], found[1])
-        if max(size) <= MIN_SIDE:
-            raise EncodeError(f"even a {size[0]}x{size[1]} {codec.upper()} does not fit in {budget} bytes")
-        scale *= SHRINK
+    for floor in (TARGET_QUALITY, MIN_QUALITY):
+        side = _largest_side(image, codec, budget, floor)
+        if side is None:
+            continue
+        resized = _scaled(image, side)
+        found = _best_quality(resized, codec, budget, low=floor)
+        assert found is not None  # ``floor`` itself fits at this size
+        return Encoded(found[0], _MIME[codec], resized.width, resized.height, found[1])
+    small = _scaled(image, MIN_SIDE)
+    raise EncodeError(f"even a {small.width}x{small.height} {codec.upper()} does not fit in {budget} bytes")
 
 
 def make_preview(data: bytes, budget: int = PREVIEW_BUDGET, side: int = PREVIEW_SIDE) -> bytes:

@@ -18,6 +18,9 @@ from node.artwork.keys import PublicKey, SecretKey
 TAKEDOWN_VERSION = 1
 TAKEDOWN_DOMAIN = b"mesh-art/takedown/v1\x00"
 MAX_REASON = 60
+# One PRIVATE_APP frame (231 bytes) minus the frame's kind byte. Without a reason a takedown
+# is ~175 bytes, so the reason gets what is left (about 50 ASCII characters).
+MAX_TAKEDOWN_BYTES = 230
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,18 @@ class Takedown:
         if len(work_id) != 32:
             raise ValueError("a work id is 32 bytes")
         reason = reason[:MAX_REASON]
-        draft = cls(work_id, curator.public.raw, reason, issued)
+        while True:  # shorten the reason until the signed takedown fits one frame
+            draft = cls(work_id, curator.public.raw, reason, issued, bytes(64))
+            if len(draft.to_bytes()) <= MAX_TAKEDOWN_BYTES:
+                break
+            reason = reason[:-1]
         sig = curator.sign(TAKEDOWN_DOMAIN + canonical.encode(draft.unsigned_map()))
         return cls(work_id, curator.public.raw, reason, issued, sig)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Takedown:
         """Parse (no signature check)."""
-        obj = canonical.decode(data, max_size=512, what="takedown")
+        obj = canonical.decode(data, max_size=MAX_TAKEDOWN_BYTES, what="takedown")
         if not isinstance(obj, Mapping):
             raise VerificationError("invalid-field", "the takedown is not a map")
         keys = {"v", "work", "curator", "reason", "issued", "sig"}

@@ -123,10 +123,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     budget = parse_size(args.budget) if args.budget else None
-    content, mime, notes = prepare_content(source, data, budget, args.codec)
     alt = _lang_map(args.alt, args.alt_nl)
-    if mime.startswith("image/") and not alt:
-        raise CommandError(f"{source.name} is an image ({mime}); describe it for blind visitors with --alt")
+    source_mime = sniff_mime(source, data)
+    if source_mime.startswith("image/") and not alt:
+        raise CommandError(f"{source.name} is an image ({source_mime}); describe it for visitors who cannot "
+                           "see it with --alt (and --alt-nl)")
+    content, mime, notes = prepare_content(source, data, budget, args.codec)
     preview = None
     if is_raster(mime):
         try:

@@ -10,7 +10,7 @@ from node.artwork.bundle import MAGIC
 from node.artwork.errors import KeyFileError, VerificationError
 from node.artwork.keys import load_secret
 from node.artwork.manifest import parse_manifest
-from node.artwork.takedown import MAX_REASON, Takedown, verify_takedown
+from node.artwork.takedown import Takedown, verify_takedown
 from node.cli import CommandError
 from node.cli.store_cmds import open_store
 from node.cli.verify import load_trust, read_file
@@ -46,9 +46,10 @@ def cmd_takedown(args: argparse.Namespace) -> int:
         curator = load_secret(Path(args.curator), role="curator")
     except KeyFileError as exc:
         raise CommandError(str(exc)) from None
-    if len(args.reason) > MAX_REASON:
-        raise CommandError(f"the reason is limited to {MAX_REASON} characters so it fits one radio frame")
     takedown = Takedown.create(curator, work_id, args.reason, int(time.time()))
+    if takedown.reason != args.reason:
+        raise CommandError(f"the reason is too long to fit one radio frame; at most {len(takedown.reason)} "
+                           f"characters like these, e.g. {takedown.reason!r}")
     data = takedown.to_bytes()
     Path(args.out).write_bytes(data)
     print(f"takedown of {work_id.hex()[:16]} signed by curator {curator.public.fingerprint} ({len(data)} bytes)")
@@ -82,7 +83,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sign = subparsers.add_parser("takedown", help="curator: sign the removal of a work")
     sign.add_argument("work", metavar="WORK", help="full work id (64 hex digits) or the work's .meshart bundle")
     sign.add_argument("--curator", required=True, help="curator private key file")
-    sign.add_argument("--reason", default="", help=f"short public reason, at most {MAX_REASON} characters")
+    sign.add_argument("--reason", default="",
+                      help="short public reason; it must fit one radio frame (about 50 characters)")
     sign.add_argument("--out", required=True, help="takedown file to write")
     sign.set_defaults(func=cmd_takedown)
     apply = subparsers.add_parser("ingest-takedown", help="verify a takedown and apply it to a node's store")

@@ -83,3 +83,10 @@ def test_no_private_key_appears_in_setup_output_or_files(ws) -> None:
     assert artist.seed_bytes() in secrets
     for secret in secrets:
         assert secret.decode("latin-1") not in repr(artist)
+
+
+def test_a_reason_too_long_for_one_frame_is_refused(ws, tmp_path: Path) -> None:
+    run = ws.run("takedown", ws.path("tiles.meshart"), "--curator", ws.path("curator.key"),
+                 "--reason", "x" * 59, "--out", tmp_path / "t")
+    assert run.status == 1 and "too long to fit one radio frame" in run.err
+    assert not (tmp_path / "t").exists()
