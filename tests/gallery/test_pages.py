@@ -1,0 +1,231 @@
+"""The HTML pages through the aiohttp test client: content, languages, escaping, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from node.artwork.keys import fingerprint
+from node.gallery.app import create_app
+from node.store.memory import MemoryStore
+from tests.factories import make_bundle
+from tests.gallery.helpers import make_context, work_bundle
+
+ANCHOR = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+
+
+async def test_works_page_lists_every_work_with_title_artist_and_origin(client, works):
+    response = await client.get("/", headers={"Accept-Language": "en"})
+    assert response.status == 200
+    html = await response.text()
+    for bundle in [*works.complete(), works.partial]:
+        m = bundle.signed.manifest
+        assert f'href="/works/{bundle.work_id.hex()}"' in html
+        assert m.title["en"] in html
+        assert m.creator in html
+        if m.origin:
+            assert f"from {m.origin}" in html
+    assert '<html lang="en">' in html
+
+
+async def test_partial_work_shows_its_received_share_and_preview(client, works):
+    html = await (await client.get("/", headers={"Accept-Language": "en"})).text()
+    card = html[html.index(f'id="w-{works.partial.work_id.hex()}"'):]
+    card = card[: card.index("</li>")]
+    total = works.partial.signed.manifest.chunk_count
+    assert f'max="{total}" value="{works.partial_chunks}"' in card
+    assert f"{100 * works.partial_chunks // total}% received" in card
+    assert f'src="/preview/{works.partial.work_id.hex()}"' in card
+
+
+async def test_complete_image_card_uses_the_image_and_its_alt_text(client, works):
+    html = await (await client.get("/", headers={"Accept-Language": "en"})).text()
+    image = works.images[0]
+    assert f'src="/media/{image.work_id.hex()}" alt="{image.signed.manifest.alt["en"]}"' in html
+
+
+async def test_language_from_accept_language_query_and_cookie(client, works):
+    nl = await (await client.get("/", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.8"})).text()
+    assert '<html lang="nl">' in nl and "Werken" in nl and works.images[0].signed.manifest.title["nl"] in nl
+    response = await client.get("/about?lang=en", headers={"Accept-Language": "nl"})
+    assert '<html lang="en">' in await response.text()
+    assert response.cookies["lang"].value == "en"
+    # the cookie now outranks Accept-Language
+    again = await (await client.get("/network", headers={"Accept-Language": "nl"})).text()
+    assert '<html lang="en">' in again
+    assert 'href="/network?lang=nl" hreflang="nl" lang="nl"' in again
+
+
+async def test_unsupported_language_falls_back_to_english(client):
+    html = await (await client.get("/", headers={"Accept-Language": "de-DE,fr;q=0.5"})).text()
+    assert '<html lang="en">' in html
+
+
+async def test_fallback_text_is_marked_with_its_own_language(ctx):
+    only_english = work_bundle(b"hello", "text/plain", title={"en": "Only English"})
+    ctx.store.ingest_bundle(only_english)
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        html = await (await client.get(f"/works/{only_english.work_id.hex()}?lang=nl")).text()
+    assert '<h1 lang="en">Only English</h1>' in html
+    assert '<html lang="nl">' in html
+
+
+async def test_image_work_page_has_metadata_attribution_and_provenance(client, works):
+    image = works.images[1]
+    m = image.signed.manifest
+    response = await client.get(f"/works/{image.work_id.hex()}", headers={"Accept-Language": "en"})
+    html = await response.text()
+    assert f'<img src="/media/{image.work_id.hex()}" alt="{m.alt["en"]}" lang="en"' in html
+    for value in (m.artform, m.medium, str(m.year), m.origin, m.mime, image.work_id.hex()):
+        assert value in html
+    # TASL: title, author, source, licence (with rel=license to the canonical URI)
+    assert f'<cite lang="en">{m.title["en"]}</cite>' in html
+    assert f'<a rel="license" href="{m.license}">CC BY-SA 4.0</a>' in html
+    assert f"<q>{m.attribution}</q>" in html
+    assert fingerprint(m.artist) in html and fingerprint(m.endorsement.curator) in html
+    assert "Signatures verified on this node." in html
+    assert "The whole file matches its signed SHA-256 hash." in html
+
+
+async def test_provenance_shows_arrival_path(ctx, works):
+    image = works.images[0]
+    ctx.arrivals[image.work_id] = {"link": "lora", "time": 1_790_000_000, "hops": 2}
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        html = await (await client.get(f"/works/{image.work_id.hex()}?lang=en")).text()
+    assert "on 2026-09-21 14:13 UTC, over lora, 2 hops" in html
+
+
+async def test_work_not_verifying_against_local_trust_is_flagged(ctx):
+    rogue = make_bundle(300, "rogue")  # endorsed by the test curator...
+    ctx.store.ingest_bundle(rogue)
+    from node.artwork import TrustAnchors
+
+    ctx.trust = TrustAnchors([])  # ...whom this node does not trust
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        html = await (await client.get(f"/works/{rogue.work_id.hex()}?lang=en")).text()
+    assert "do not verify" in html and "Signatures verified" not in html
+
+
+async def test_jsonld_is_a_visual_artwork(client, works):
+    image = works.images[0]
+    m = image.signed.manifest
+    html = await (await client.get(f"/works/{image.work_id.hex()}")).text()
+    doc = json.loads(ANCHOR.search(html).group(1))
+    assert doc["@type"] == "VisualArtwork"
+    assert {"@language": "nl", "@value": m.title["nl"]} in doc["name"]
+    assert doc["creator"] == {"@type": "Person", "name": m.creator}
+    assert doc["license"] == m.license and doc["artform"] == m.artform and doc["artMedium"] == m.medium
+    assert doc["associatedMedia"]["encodingFormat"] == "image/jpeg"
+    assert doc["associatedMedia"]["contentUrl"].endswith(f"/media/{image.work_id.hex()}")
+    assert doc["identifier"] == f"urn:sha256:{image.work_id.hex()}"
+
+
+async def test_text_audio_and_svg_works_are_presented_by_type(client, works):
+    poem = await (await client.get(f"/works/{works.poem.work_id.hex()}")).text()
+    assert '<div class="poem"' in poem and "van dak tot dak\nstukje voor stukje" in poem
+    audio = await (await client.get(f"/works/{works.audio.work_id.hex()}")).text()
+    assert f'<audio controls preload="metadata" src="/media/{works.audio.work_id.hex()}">' in audio
+    svg = await (await client.get(f"/works/{works.svg.work_id.hex()}")).text()
+    assert f'<img src="/media/{works.svg.work_id.hex()}"' in svg
+    assert "<svg" not in svg and "__svgRan" not in svg
+
+
+async def test_partial_progressive_image_page_shows_received_prefix(client, works):
+    html = await (await client.get(f"/works/{works.partial.work_id.hex()}?lang=en")).text()
+    n = works.partial_chunks
+    assert f'src="/media/{works.partial.work_id.hex()}/prefix?n={n}"' in html
+    assert 'data-complete="no"' in html and 'data-prefix="yes"' in html
+    assert f"{n} of {works.partial.signed.manifest.chunk_count} pieces received" in html
+
+
+async def test_script_and_handler_payloads_are_escaped_in_every_field(works):
+    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'</script>'
+    hostile = work_bundle(
+        b"\x89PNG not really", "image/png",
+        title={"en": "T" + payload, "nl": "N" + payload}, creator="C" + payload, origin="O" + payload,
+        description={"en": "D" + payload, "nl": "D" + payload}, alt={"en": "A" + payload, "nl": "A" + payload},
+        artform="F" + payload, medium="M" + payload, attribution="B" + payload,
+    )
+    store = MemoryStore()
+    store.ingest_bundle(hostile)
+    async with TestClient(TestServer(create_app(make_context(store)))) as client:
+        for path in ("/", f"/works/{hostile.work_id.hex()}", f"/cards/{hostile.work_id.hex()}"):
+            html = await (await client.get(path)).text()
+            assert "<script>alert" not in html and "<img src=x" not in html
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        html = await (await client.get(f"/works/{hostile.work_id.hex()}")).text()
+        ld_text = ANCHOR.search(html).group(1)
+        assert "</script" not in ld_text and "<" not in ld_text
+        assert json.loads(ld_text)["creator"]["name"] == "C" + payload
+
+
+async def test_works_page_stays_under_50_kb_with_200_works():
+    store = MemoryStore()
+    for index in range(200):
+        store.ingest_bundle(make_bundle(300, f"w{index:03}", mime="image/jpeg"), float(index))
+    async with TestClient(TestServer(create_app(make_context(store)))) as client:
+        response = await client.get("/", headers={"Accept-Encoding": "identity"})
+        body = await response.read()
+        assert response.status == 200 and "Content-Encoding" not in response.headers
+        assert len(body) < 50 * 1024
+        seen = set()
+        for page in range(1, 6):
+            reply = await client.get(f"/?page={page}")
+            if reply.status == 404:
+                break
+            seen |= set(re.findall(r'href="/works/([0-9a-f]{64})"', await reply.text()))
+        assert seen == {w.hex() for w in store.work_ids()}
+        assert (await client.get("/?page=99")).status == 404
+        assert (await client.get("/?page=zero")).status == 404
+
+
+async def test_gzip_is_served_when_accepted(client):
+    response = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "<html" in await response.text()  # the client decompresses
+
+
+async def test_card_fragment_is_one_list_item(client, works):
+    html = await (await client.get(f"/cards/{works.poem.work_id.hex()}")).text()
+    assert html.strip().startswith("<li") and html.strip().endswith("</li>")
+    assert works.poem.signed.manifest.creator in html
+
+
+async def test_network_page_draws_peers_on_an_inline_svg_map(ctx):
+    ctx.peers = lambda: [
+        {"venue": "Waag Futurelab", "node_key": b"\x01" * 32, "lat": 52.37275, "lon": 4.90026, "snr": 6.0,
+         "rssi": -90, "hops": 0, "airtime_permille": 42, "last_heard": 0, "works_held": 12, "link": "lora"},
+        {"venue": "Pakhuis de Zwijger", "lat": 52.3765, "lon": 4.92232, "snr": -14.5, "rssi": -121,
+         "hops": 1, "airtime_permille": 120, "works_held": 3},
+        {"venue": "Somewhere unknown"},
+    ]
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        html = await (await client.get("/network?lang=en")).text()
+    svg = html[html.index("<svg"): html.index("</svg>")]
+    assert svg.count('class="peer') == 2 and 'class="home"' in svg
+    assert svg.count("<line") == 1  # only the directly heard peer is linked to this node
+    assert "Waag Futurelab" in svg and "Somewhere unknown" not in svg
+    assert "Somewhere unknown" in html  # still listed in the table
+    assert fingerprint(b"\x01" * 32) in html
+    assert "4.2% of the 10.0% limit" in html and "over the limit" in html
+    assert "good signal" in html and "weak signal" in html
+    assert "http" not in svg  # no tiles, no external references
+
+
+async def test_network_page_without_peers(client):
+    html = await (await client.get("/network?lang=nl")).text()
+    assert "Nog geen andere knooppunten gehoord." in html
+
+
+async def test_about_page_with_and_without_channel_qr(ctx):
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        assert "/about/channel.svg" not in await (await client.get("/about")).text()
+        assert (await client.get("/about/channel.svg")).status == 404
+    ctx.channel_qr_svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>'
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        html = await (await client.get("/about?lang=en")).text()
+        assert '<img class="qr" src="/about/channel.svg"' in html and "Meshtastic" in html
+        qr = await client.get("/about/channel.svg")
+        assert qr.headers["Content-Type"] == "image/svg+xml" and "sandbox" in qr.headers["Content-Security-Policy"]
