@@ -92,8 +92,10 @@ def image_work(seed: int, *, origin: str | None = None, size: int = 256, with_pr
     return work_bundle(
         image, "image/jpeg",
         title={"en": f"Tide study {seed}", "nl": f"Getijdenstudie {seed}"},
-        description={"en": "Rings of colour drifting across the harbour.", "nl": "Kleurringen die over de haven drijven."},
-        alt={"en": f"Concentric coloured rings, variation {seed}", "nl": f"Concentrische gekleurde ringen, variant {seed}"},
+        description={"en": "Rings of colour drifting across the harbour.",
+                     "nl": "Kleurringen die over de haven drijven."},
+        alt={"en": f"Concentric coloured rings, variation {seed}",
+             "nl": f"Concentrische gekleurde ringen, variant {seed}"},
         origin=origin or VENUES[seed % len(VENUES)], preview=preview_of(image) if with_preview else None,
         created=CREATED + seed,
     )
