@@ -78,8 +78,8 @@ class EngineConfig:
     request_quiet_slots: float = 8.0
     request_retry_max_s: float = 600.0
     # Holders wait a random jitter before answering; overheard data pushes them back.
-    serve_jitter_slots: tuple[float, float] = (0.5, 3.0)
-    serve_holdoff_slots: float = 4.0
+    serve_jitter_slots: tuple[float, float] = (1.0, 3.0)
+    serve_holdoff_slots: float = 6.0
     owed_memory_s: float = 600.0
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
@@ -89,6 +89,7 @@ class EngineConfig:
     max_wanted_per_neighbour: int = 16
     unverified_attempts: int = 6
     max_assemblies: int = 8
+    max_early_chunk_bytes: int = 64 * 1024
     max_peers: int = 256
     max_neighbours: int = 64
     max_control_queue: int = 32

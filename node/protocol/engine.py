@@ -51,7 +51,7 @@ from node.protocol.outbox import (
     LinkOutbox,
 )
 from node.protocol.peers import NeighbourLimiter, PeerTable, beacon_signature_ok, sign_beacon
-from node.protocol.transfers import AssemblyTable, Want, WantTable, manifest_piece
+from node.protocol.transfers import AssemblyTable, EarlyChunks, Want, WantTable, manifest_piece
 from node.protocol.trickle import TrickleTimer
 from node.store.base import StoreError, WorkStore
 
@@ -59,6 +59,7 @@ MAX_QUEUED_EVENTS = 4096
 REACTION_MEMORY = 64
 PARK_AFTER_ATTEMPTS = 12
 TAKEDOWN_ASKS_PER_WINDOW = 4
+REJECTED_MEMORY = 256
 
 
 class GossipEngine:
@@ -88,6 +89,7 @@ class GossipEngine:
         self._events: deque[Event] = deque(maxlen=MAX_QUEUED_EVENTS)
         self._wants = WantTable(config.max_wanted, config.max_wanted_per_neighbour)
         self._assemblies = AssemblyTable(config.max_assemblies, max(1, config.max_assemblies // 2))
+        self._early = EarlyChunks(config.max_early_chunk_bytes)
         self._peers = PeerTable(config.max_peers)
         self._limiter = NeighbourLimiter(config.neighbour_control_burst, config.neighbour_control_per_min,
                                          config.max_neighbours)
@@ -95,6 +97,7 @@ class GossipEngine:
         self._takedowns: dict[bytes, Takedown] = {}
         self._takedown_offered: OrderedDict[tuple[bytes, str], float] = OrderedDict()
         self._takedown_asked: OrderedDict[bytes, float] = OrderedDict()
+        self._rejected: OrderedDict[bytes, float] = OrderedDict()  # short ids of unverifiable manifests
         self._digest: bytes | None = None
         for takedown in store.takedowns():
             self._takedowns[takedown.work_id[:4]] = takedown
@@ -261,7 +264,12 @@ class GossipEngine:
         work_id = self._short_index.get(short)
         signed = self.store.get_manifest(work_id) if work_id is not None else None
         if work_id is None or signed is None:
-            self._drop("taken-down" if short in self._takedowns else "unknown-work", link)
+            if short in self._takedowns:
+                self._drop("taken-down", link)
+            elif self._wants.get(short) is None:
+                self._drop("unknown-work", link)
+            elif not self._early.add(short, frame.index, frame.data):
+                self._drop("duplicate", link)
             return
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop("bad-chunk", link)
@@ -318,6 +326,11 @@ class GossipEngine:
             signed = verify_manifest(raw, self.trust)
         except VerificationError as exc:
             self._drop(exc.reason, link)
+            self._wants.remove(short)
+            self._rejected[short] = now  # its hash matches the advertised id: the work itself is bad
+            self._rejected.move_to_end(short)
+            while len(self._rejected) > REJECTED_MEMORY:
+                self._rejected.popitem(last=False)
             return
         if self.store.is_taken_down(signed.work_id):
             self._drop("taken-down", link)
@@ -330,6 +343,8 @@ class GossipEngine:
             return
         self._short_index[short] = signed.work_id
         self._events.append(ManifestReceived(signed.work_id, link))
+        for index, data in self._early.take(short):
+            self._on_data(fr.DataChunk(short, index, data), link, now)
         self._want_verified(signed.work_id, neighbour, link, now)
         for timer in self._trickle.values():  # relays advertise a new partial work at once (pipelining)
             timer.hear_inconsistent(now)
@@ -397,6 +412,8 @@ class GossipEngine:
             return
         if work_id is not None and entry.state == 0:
             return  # they hold the manifest only; nothing we lack
+        if short in self._rejected:
+            return
         want = self._wants.get(short)
         if want is None:
             want = self._wants.add(short, neighbour, now, verified_id=work_id)
@@ -488,10 +505,15 @@ class GossipEngine:
         ours = self._build_request(want)
         if ours is None or ours.target != req.target:
             return
-        covered = req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices()))
-        if covered:
-            self._outboxes[link].cancel(("req", want.short_id))
+        outbox = self._outboxes[link]
+        if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
+            outbox.cancel(("req", want.short_id))
             want.next_request = max(want.next_request, now + self._quiet(link))
+        elif outbox.has(("req", want.short_id)) and not ours.wants_all:
+            # still queued: ask only for what the overheard request left out
+            rest = sorted(set(ours.indices()) - set(req.indices()))
+            outbox.put(("req", want.short_id), fr.encode(fr.Request.for_indices(want.short_id, ours.target, rest)),
+                       PRIO_REQUEST, now)
 
     def _progress(self, short: bytes, link: str, now: float) -> None:
         want = self._wants.get(short)
@@ -616,7 +638,7 @@ class GossipEngine:
         return self._rng.uniform(*self.config.request_delay_slots) * self._links[link].slot_s
 
     def _quiet(self, link: str) -> float:
-        return self.config.request_quiet_slots * self._links[link].slot_s * self._rng.uniform(1.0, 1.5)
+        return self.config.request_quiet_slots * self._links[link].slot_s * self._rng.uniform(1.0, 1.25)
 
     def _holdoff(self, link: str) -> float:
         return self.config.serve_holdoff_slots * self._links[link].slot_s

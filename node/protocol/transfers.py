@@ -168,3 +168,47 @@ class AssemblyTable:
     def buffered_bytes(self) -> int:
         """Bytes held in partial manifests."""
         return sum(len(p) for a in self._items.values() for p in a.pieces.values())
+
+
+class EarlyChunks:
+    """Chunks overheard for a wanted work before its manifest is verified, LRU-bounded in bytes.
+
+    On a broadcast channel a node often hears a work's data while still missing a manifest
+    piece; keeping those chunks (unverified, never stored or sent on) saves resending them.
+    They are checked against the manifest the moment it verifies, and junk is discarded.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._chunks: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+    def add(self, short_id: bytes, index: int, data: bytes) -> bool:
+        """Keep a chunk (evicting the oldest to make room); False if already held."""
+        key = (short_id, index)
+        if key in self._chunks or len(data) > self.max_bytes:
+            return False
+        while self._bytes + len(data) > self.max_bytes:
+            _, old = self._chunks.popitem(last=False)
+            self._bytes -= len(old)
+        self._chunks[key] = data
+        self._bytes += len(data)
+        return True
+
+    def take(self, short_id: bytes) -> list[tuple[int, bytes]]:
+        """Remove and return the chunks of one work, by index."""
+        keys = sorted(k for k in self._chunks if k[0] == short_id)
+        out = []
+        for key in keys:
+            data = self._chunks.pop(key)
+            self._bytes -= len(data)
+            out.append((key[1], data))
+        return out

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from node.artwork import SecretKey, TrustAnchors
+from node.artwork import TrustAnchors
 from node.protocol import EngineConfig, GossipEngine, LinkConfig, RxInfo
 from node.protocol.events import Event
 from node.protocol.frames import MAX_FRAME
@@ -82,13 +82,14 @@ class Mesh:
         self._config_overrides = config_overrides or {}
         self.spins = 0
 
-    def add_node(self, name: str, links: list[str] | None = None, **config: object) -> SimNode:
+    def add_node(self, name: str, links: list[str] | None = None, trust: TrustAnchors | None = None,
+                 **config: object) -> SimNode:
         """Create a node with a fresh memory store on ``links`` (default: all media)."""
         link_names = links if links is not None else sorted(self.media)
         cfg = EngineConfig(links=[self.media[n].link_config() for n in link_names], venue=name,
                            **{**self._config_overrides, **config})  # type: ignore[arg-type]
         store = MemoryStore()
-        engine = GossipEngine(factories.node_key(f"{name}-{self.seed}"), self.trust, store,
+        engine = GossipEngine(factories.node_key(f"{name}-{self.seed}"), trust or self.trust, store,
                               random.Random(f"{self.seed}-{name}"), cfg, self.now)
         node = SimNode(name, engine, store, dict.fromkeys(link_names, 0.0), {n: [] for n in link_names})
         self.nodes[name] = node
@@ -115,7 +116,8 @@ class Mesh:
         return 0.01
 
     def _transmit(self, node: SimNode, link: str, data: bytes) -> None:
-        assert len(data) <= MAX_FRAME, f"{node.name} sent a {len(data)}-byte frame"
+        if node.engine is not None:
+            assert len(data) <= MAX_FRAME, f"{node.name} sent a {len(data)}-byte frame"
         airtime = self._airtime(link, len(data))
         medium = self.media[link]
         self.sent.append(Sent(self.now, node.name, link, data, airtime))
