@@ -122,13 +122,14 @@ class World:
 
     def __init__(self, topology: Topology, preset: Preset, driver: Driver, *, seed: int,
                  model: ChannelModel | None = None, loss: float = 0.0, duty_rule: str = "strict",
-                 duty_cycle: float = EU868_DUTY_CYCLE) -> None:
+                 duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True) -> None:
         self.topology = topology
         self.preset = preset
         self.driver = driver
         self.seed = seed
         self.model = model or ChannelModel()
         self.loss = loss
+        self.csma = csma  # False: no random wait and no CAD (hand-built timing tests)
         self.links = LinkTable(topology, preset, self.model)
         self.queue = EventQueue()
         self.rng_mac = derived_rng(seed, "mac")
@@ -261,6 +262,9 @@ class World:
 
     def _backoff(self, node: SimNode) -> None:
         node.mac = BACKOFF
+        if not self.csma:
+            self.queue.schedule(self.queue.now, self._on_backoff_end, (node.index, node.epoch))
+            return
         delay = self.rng_mac.randrange(2 ** self._contention_window(node)) * self.slot
         self.queue.schedule(self.queue.now + delay, self._on_backoff_end, (node.index, node.epoch))
 
@@ -273,7 +277,7 @@ class World:
         node = self.nodes[idx]
         if node.epoch != epoch or not node.up or node.mac != BACKOFF:
             return
-        if self._channel_busy(node):
+        if self.csma and self._channel_busy(node):
             self._backoff(node)
             return
         now = self.queue.now
