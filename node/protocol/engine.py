@@ -19,92 +19,30 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
-from collections import OrderedDict, deque
 
 from node.artwork.bundle import Bundle
-from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
-from node.artwork.keys import SecretKey
 from node.artwork.manifest import MAX_MANIFEST_BYTES, verify_manifest
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
-from node.protocol.config import EngineConfig, EngineStatus, LinkConfig, LinkStatus
+from node.protocol.config import EngineStatus, LinkStatus
+from node.protocol.core import REACTION_MEMORY, REJECTED_MEMORY, EngineCore
 from node.protocol.events import (
     ChunkReceived,
     Event,
-    FrameDropped,
     ManifestReceived,
     PeerStatus,
     RxInfo,
     WorkCompleted,
-    WorkTakenDown,
 )
-from node.protocol.inventory import advert_page, inventory_digest, inventory_entries
-from node.protocol.outbox import (
-    PRIO_ADVERT,
-    PRIO_MANIFEST,
-    PRIO_REQUEST,
-    PRIO_STATUS,
-    PRIO_TAKEDOWN,
-    Candidate,
-    LinkOutbox,
-)
-from node.protocol.peers import NeighbourLimiter, PeerTable, beacon_signature_ok, sign_beacon
-from node.protocol.transfers import AssemblyTable, EarlyChunks, Want, WantTable, manifest_piece
-from node.protocol.trickle import TrickleTimer
-from node.store.base import StoreError, WorkStore
-
-MAX_QUEUED_EVENTS = 4096
-REACTION_MEMORY = 64
-PARK_AFTER_ATTEMPTS = 12
-TAKEDOWN_ASKS_PER_WINDOW = 4
-REJECTED_MEMORY = 256
+from node.protocol.outbox import PRIO_ADVERT, PRIO_REQUEST, PRIO_STATUS, PRIO_TAKEDOWN
+from node.protocol.peers import beacon_signature_ok
+from node.protocol.transfers import manifest_piece
+from node.store.base import StoreError
 
 
-class GossipEngine:
+class GossipEngine(EngineCore):
     """One node's share of the network: what it holds, wants, owes and may still send."""
-
-    def __init__(self, identity: SecretKey, trust: TrustAnchors, store: WorkStore,
-                 rng: random.Random, config: EngineConfig, now: float) -> None:
-        self.identity = identity
-        self.trust = trust
-        self.store = store
-        self.config = config
-        self._rng = rng
-        self._start = now
-        self._now = now
-        self._node_key = identity.public.raw
-        self._boot_id = rng.getrandbits(32)
-        self._beacon_seq = 0
-        self._next_beacon = now + rng.uniform(0.02, 0.1) * config.beacon_interval_s
-        self._links: dict[str, LinkConfig] = {link.name: link for link in config.links}
-        self._outboxes = {n: LinkOutbox(lc, config.max_control_queue, now) for n, lc in self._links.items()}
-        self._trickle = {n: TrickleTimer(config.trickle_imin_s, config.trickle_doublings, config.trickle_k, rng, now)
-                         for n in self._links}
-        self._advert_page = dict.fromkeys(self._links, 0)
-        self._reacted: dict[str, OrderedDict[tuple[bytes, bytes], float]] = {n: OrderedDict() for n in self._links}
-        self._stats = {n: LinkStatus(kind=lc.kind, airtime_limit_s=lc.airtime_limit_s) for n, lc in self._links.items()}
-        self._drops: dict[str, int] = {}
-        self._events: deque[Event] = deque(maxlen=MAX_QUEUED_EVENTS)
-        self._wants = WantTable(config.max_wanted, config.max_wanted_per_neighbour)
-        self._assemblies = AssemblyTable(config.max_assemblies, max(1, config.max_assemblies // 2))
-        self._early = EarlyChunks(config.max_early_chunk_bytes)
-        self._peers = PeerTable(config.max_peers)
-        self._limiter = NeighbourLimiter(config.neighbour_control_burst, config.neighbour_control_per_min,
-                                         config.max_neighbours)
-        self._short_index: dict[bytes, bytes] = {}
-        self._takedowns: dict[bytes, Takedown] = {}
-        self._takedown_offered: OrderedDict[tuple[bytes, str], float] = OrderedDict()
-        self._takedown_asked: OrderedDict[bytes, float] = OrderedDict()
-        self._rejected: OrderedDict[bytes, float] = OrderedDict()  # short ids of unverifiable manifests
-        self._digest: bytes | None = None
-        for takedown in store.takedowns():
-            self._takedowns[takedown.work_id[:4]] = takedown
-        for work_id in store.work_ids():
-            self._short_index[work_id[:4]] = work_id
-            if not store.is_complete(work_id):
-                self._want_verified(work_id, "local", None, now)
 
     # ------------------------------------------------------------------ public API
 
@@ -448,204 +386,3 @@ class GossipEngine:
                 node_key=beacon.node_key, venue=beacon.venue, lat=beacon.lat, lon=beacon.lon,
                 version=beacon.version, uptime_s=beacon.uptime_s, airtime_permille=beacon.airtime_permille,
                 works_held=beacon.works_held, link=link, snr=rx_info.snr, rssi=rx_info.rssi))
-
-    # ------------------------------------------------------------------ requests
-
-    def _want_verified(self, work_id: bytes, neighbour: str, link: str | None, now: float) -> None:
-        short = work_id[:4]
-        want = self._wants.get(short) or self._wants.add(short, neighbour, now, verified_id=work_id)
-        if want is None:
-            return
-        want.work_id = work_id
-        want.attempts = 0
-        delay_link = link or next(iter(self._links))
-        if link is not None:
-            want.links[link] = now
-        want.next_request = now + self._request_delay(delay_link)
-
-    def _request_links(self, want: Want) -> list[str]:
-        known = [n for n in sorted(want.links) if n in self._links] or sorted(self._links)
-        return sorted(known, key=lambda n: self._links[n].kind != "ip")  # IP first: no duty cycle
-
-    def _build_request(self, want: Want) -> fr.Request | None:
-        if want.work_id is None:
-            assembly = self._assemblies.find(want.short_id)
-            missing = assembly.missing() if assembly is not None else []
-            return fr.Request.for_indices(want.short_id, fr.TARGET_MANIFEST, missing)
-        signed = self.store.get_manifest(want.work_id)
-        if signed is None:
-            return None
-        have = self.store.have_chunks(want.work_id)
-        missing = [i for i in range(signed.manifest.chunk_count) if i not in have]
-        if not missing:
-            return None
-        return fr.Request.for_indices(want.short_id, fr.TARGET_CHUNKS, missing)
-
-    def _fire_request(self, want: Want, now: float) -> None:
-        if not want.verified and want.attempts >= self.config.unverified_attempts:
-            self._wants.remove(want.short_id)  # nobody answers: probably junk, let it go
-            self._assemblies.discard(want.short_id)
-            return
-        request = self._build_request(want)
-        if request is None:
-            self._wants.remove(want.short_id)
-            return
-        links = self._request_links(want)
-        link = links[want.attempts % len(links)]
-        self._outboxes[link].put(("req", want.short_id), fr.encode(request), PRIO_REQUEST, now)
-        want.attempts += 1
-        if want.attempts >= PARK_AFTER_ATTEMPTS:
-            want.next_request = math.inf  # until a source advertises it again
-            return
-        quiet = self.config.request_quiet_slots * self._links[link].slot_s
-        backoff = min(quiet * 2 ** (want.attempts - 1), self.config.request_retry_max_s)
-        want.next_request = now + backoff * self._rng.uniform(1.0, 1.25)
-
-    def _maybe_suppress(self, want: Want, req: fr.Request, link: str, now: float) -> None:
-        ours = self._build_request(want)
-        if ours is None or ours.target != req.target:
-            return
-        outbox = self._outboxes[link]
-        if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
-            outbox.cancel(("req", want.short_id))
-            want.next_request = max(want.next_request, now + self._quiet(link))
-        elif outbox.has(("req", want.short_id)) and not ours.wants_all:
-            # still queued: ask only for what the overheard request left out
-            rest = sorted(set(ours.indices()) - set(req.indices()))
-            outbox.put(("req", want.short_id), fr.encode(fr.Request.for_indices(want.short_id, ours.target, rest)),
-                       PRIO_REQUEST, now)
-
-    def _progress(self, short: bytes, link: str, now: float) -> None:
-        want = self._wants.get(short)
-        if want is not None:
-            want.attempts = 0
-            want.links[link] = now
-            want.next_request = now + self._quiet(link)
-
-    # ------------------------------------------------------------------ adverts, takedowns, beacons
-
-    def _queue_advert(self, link: str, now: float) -> None:
-        advert = advert_page(inventory_entries(self.store), self._inventory_digest(), self._advert_page[link])
-        self._advert_page[link] = advert.page + 1
-        self._outboxes[link].put(("advert",), fr.encode(advert), PRIO_ADVERT, now)
-
-    def _apply_takedown(self, takedown: Takedown, now: float) -> None:
-        short = takedown.work_id[:4]
-        self.store.apply_takedown(takedown)
-        self._takedowns[short] = takedown
-        self._short_index.pop(short, None)
-        self._wants.remove(short)
-        self._assemblies.discard(short)
-        data = fr.encode(fr.TakedownFrame(takedown.to_bytes()))
-        for name, outbox in self._outboxes.items():
-            outbox.drop_work(short)
-            slot = self._links[name].slot_s
-            for repeat in range(self.config.takedown_repeats):
-                start = now + repeat * self.config.takedown_spacing_s
-                outbox.put(("td", short, repeat), data, PRIO_TAKEDOWN,
-                           start + self._rng.uniform(*self.config.serve_jitter_slots) * slot)
-        self._events.append(WorkTakenDown(takedown.work_id))
-        self._inventory_changed(now)
-
-    def _offer_takedown(self, takedown: Takedown, link: str, now: float) -> None:
-        key = (takedown.work_id[:4], link)
-        last = self._takedown_offered.get(key)
-        if last is not None and now - last < self.config.takedown_spacing_s:
-            return
-        self._takedown_offered[key] = now
-        self._takedown_offered.move_to_end(key)
-        while len(self._takedown_offered) > 256:
-            self._takedown_offered.popitem(last=False)
-        jitter = self._rng.uniform(*self.config.serve_jitter_slots) * self._links[link].slot_s
-        self._outboxes[link].put(("td-offer", key[0]), fr.encode(fr.TakedownFrame(takedown.to_bytes())),
-                                 PRIO_TAKEDOWN, now + jitter)
-
-    def _ask_takedown(self, short: bytes, link: str, now: float) -> None:
-        window = self.config.takedown_spacing_s
-        recent = [t for t in self._takedown_asked.values() if now - t < window]
-        last = self._takedown_asked.get(short)
-        if (last is not None and now - last < window) or len(recent) >= TAKEDOWN_ASKS_PER_WINDOW:
-            return
-        self._takedown_asked[short] = now
-        self._takedown_asked.move_to_end(short)
-        while len(self._takedown_asked) > 64:
-            self._takedown_asked.popitem(last=False)
-        request = fr.Request(short, fr.TARGET_TAKEDOWN, 0, b"")
-        self._outboxes[link].put(("td-req", short), fr.encode(request), PRIO_REQUEST,
-                                 now + self._request_delay(link))
-
-    def _send_beacon(self, now: float) -> None:
-        self._beacon_seq += 1
-        used = max((ob.airtime_used(now) for ob in self._outboxes.values()), default=0.0)
-        beacon = sign_beacon(fr.StatusBeacon(
-            node_key=self._node_key, boot_id=self._boot_id, seq=self._beacon_seq,
-            uptime_s=int(now - self._start), airtime_permille=int(used / 3.6),
-            works_held=sum(1 for s in self.store.summaries() if s.complete),
-            lat=self.config.lat, lon=self.config.lon, version=self.config.software_version,
-            venue=self.config.venue), self.identity)
-        data = fr.encode(beacon)
-        for name, outbox in self._outboxes.items():
-            outbox.put(("status",), data, PRIO_STATUS, now + self._rng.uniform(0, 2) * self._links[name].slot_s)
-        self._next_beacon = now + self.config.beacon_interval_s * self._rng.uniform(0.9, 1.1)
-
-    # ------------------------------------------------------------------ helpers
-
-    def _check_link(self, link: str) -> str:
-        if link not in self._links:
-            raise KeyError(f"unknown link {link!r}; configured: {', '.join(self._links)}")
-        return link
-
-    def _render(self, cand: Candidate) -> bytes | None:
-        if cand.frame is not None:
-            return cand.frame.data
-        work_id = self._short_index.get(cand.short_id)
-        if work_id is None:
-            return None
-        if cand.priority == PRIO_MANIFEST:
-            signed = self.store.get_manifest(work_id)
-            piece = manifest_piece(signed.raw, cand.short_id, cand.index) if signed is not None else None
-            return fr.encode(piece) if piece is not None else None
-        chunk = self.store.get_chunk(work_id, cand.index)
-        return fr.encode(fr.DataChunk(cand.short_id, cand.index, chunk)) if chunk is not None else None
-
-    def _link_ready_at(self, link: str) -> float:
-        """When poll_frame(link) will next return a frame (consistent with its choice rule)."""
-        outbox = self._outboxes[link]
-        while True:
-            cands = outbox.candidates()
-            if not cands:
-                return math.inf
-            start = max(self._now, min(c.not_before for c in cands))
-            top = next(c for c in cands if c.not_before <= start)
-            data = self._render(top)
-            if data is None:
-                outbox.consume(top)
-                continue
-            return outbox.budget_time(len(data), start)
-
-    def _inventory_digest(self) -> bytes:
-        if self._digest is None:
-            complete = [s.work_id for s in self.store.summaries() if s.complete]
-            self._digest = inventory_digest(complete, [t.work_id for t in self.store.takedowns()])
-        return self._digest
-
-    def _inventory_changed(self, now: float) -> None:
-        self._digest = None
-        for timer in self._trickle.values():
-            timer.hear_inconsistent(now)
-
-    def _request_delay(self, link: str) -> float:
-        return self._rng.uniform(*self.config.request_delay_slots) * self._links[link].slot_s
-
-    def _quiet(self, link: str) -> float:
-        return self.config.request_quiet_slots * self._links[link].slot_s * self._rng.uniform(1.0, 1.25)
-
-    def _holdoff(self, link: str) -> float:
-        return self.config.serve_holdoff_slots * self._links[link].slot_s
-
-    def _count(self, reason: str) -> None:
-        self._drops[reason] = self._drops.get(reason, 0) + 1
-
-    def _drop(self, reason: str, link: str) -> None:
-        self._count(reason)
-        self._events.append(FrameDropped(reason, link))
