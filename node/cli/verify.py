@@ -60,7 +60,7 @@ def summary_lines(bundle: Bundle) -> list[str]:
         f"title:    {titles}",
         f"artist:   {m.creator} (key {PublicKey(m.artist).fingerprint})",
         f"endorsed: as {m.endorsement.name!r} by curator {PublicKey(m.endorsement.curator).fingerprint}, {until}",
-        f"content:  {m.mime}, {m.size} bytes in {m.chunk_count} chunks",
+        f"content:  {m.mime}, {m.size} bytes in {m.chunk_count} chunk{'' if m.chunk_count == 1 else 's'}",
         f"licence:  {licence_name(m.license)} <{m.license}>",
         f"work id:  {bundle.work_id.hex()}",
     ]
