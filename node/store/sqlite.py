@@ -104,10 +104,12 @@ class SqliteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # Also after a failed COMMIT (disk full): leave no transaction open behind us.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def _quick_check(self) -> None:
         rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]

@@ -126,3 +126,19 @@ def test_a_damaged_database_file_is_refused_at_open(tmp_path: Path) -> None:
     path.write_bytes(bytes(blob))
     with pytest.raises(CorruptStore):
         SqliteStore(tmp_path)
+
+
+def test_a_full_disk_leaves_the_store_usable(tmp_path: Path) -> None:
+    bundle = make_bundle(30_000)  # needs pages beyond the current file
+    store = SqliteStore(tmp_path)
+    try:
+        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the database may not grow: "disk full"
+        with pytest.raises(sqlite3.DatabaseError):
+            store.ingest_bundle(bundle)
+        assert not store._db.in_transaction
+        store._db.execute("PRAGMA max_page_count=1073741823")
+        assert store.work_ids() == []
+        assert store.ingest_bundle(bundle) is True
+    finally:
+        store.close()
