@@ -15,7 +15,7 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_inbound_frames_per_s": Key("float", 50.0, _positive),
         "backoff_max_s": Key("float", 60.0, _positive),
     },
+    "engine": {
+        "beacon_interval_s": Key("float", 900.0, _positive),
+        "trickle_imin_s": Key("float", 30.0, _positive),
+        "trickle_doublings": Key("int", 7, _between(0, 16)),
+        "request_quiet_slots": Key("float", 8.0, _positive),
+        "request_retry_max_s": Key("float", 600.0, _positive),
+        "refused_backoff_s": Key("float", 30.0, _positive),
+    },
 }
 
 REQUIRED_WHEN_ENABLED = {"radio": ("device",), "mqtt": ("host", "exhibition")}
@@ -152,6 +160,7 @@ class NodeConfig:
     radio_duty_cycle_share: float = 0.5
     mqtt: MqttSettings | None = None
     mqtt_rate_bytes_per_s: float = 2048.0
+    engine: dict[str, Any] = field(default_factory=dict)  # EngineConfig tuning set in [engine]
     source: str = "(defaults)"
 
 
@@ -252,7 +261,7 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
         if value is not None:
             section, key = name.split(".")
             doc.setdefault(section, {})[key] = value
-    return build_config(validate(doc, source), base, source)
+    return build_config(validate(doc, source), base, source, frozenset(doc.get("engine", {})))
 
 
 def _resolve(base: Path, text: str) -> Path:
@@ -267,8 +276,9 @@ def _read_secret(base: Path, text: str, source: str) -> str:
         raise ConfigError(f"{source}: [mqtt] password_file {text!r} cannot be read: {exc.strerror}") from None
 
 
-def build_config(v: dict[str, dict[str, Any]], base: Path, source: str) -> NodeConfig:
-    """Turn validated sections into a :class:`NodeConfig`."""
+def build_config(v: dict[str, dict[str, Any]], base: Path, source: str,
+                 given_engine_keys: frozenset[str] = frozenset()) -> NodeConfig:
+    """Turn validated sections into a :class:`NodeConfig` (``[engine]`` keys only when given)."""
     node = v["node"]
     data_dir = _resolve(base, node["data_dir"]) if node["data_dir"] else default_data_dir()
     key_file = _resolve(base, node["key_file"]) if node["key_file"] else data_dir / "node.key"
@@ -299,4 +309,5 @@ def build_config(v: dict[str, dict[str, Any]], base: Path, source: str) -> NodeC
         http_host=v["http"]["host"], http_port=v["http"]["port"], log_level=v["log"]["level"],
         radio=radio, radio_duty_cycle_share=radio_v["duty_cycle_share"],
         mqtt=mqtt, mqtt_rate_bytes_per_s=mqtt_v["rate_bytes_per_s"], source=source,
+        engine={k: value for k, value in v["engine"].items() if k != "_present" and k in given_engine_keys},
     )

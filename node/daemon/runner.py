@@ -130,7 +130,7 @@ class NodeDaemon:
             else:
                 links.append(LinkConfig(transport.link, "ip", rate_bytes_per_s=self.config.mqtt_rate_bytes_per_s))
         engine_config = EngineConfig(links=links, venue=self.config.venue, lat=self.config.lat, lon=self.config.lon,
-                                     software_version=VERSION)
+                                     software_version=VERSION, **self.config.engine)
         rng = random.Random(self.config.seed) if self.config.seed is not None else random.Random()
         return GossipEngine(identity, self.trust, store, rng, engine_config, asyncio.get_running_loop().time())
 

@@ -2,7 +2,7 @@
 
 Topic scheme, one tree per exhibition (``<root>`` defaults to ``meshart``)::
 
-    <root>/<exhibition>/v1/frame/<node-id>               every frame the node sends (QoS 0)
+    <root>/<exhibition>/v1/frame/<node-id>               every other frame the node sends (QoS 0)
     <root>/<exhibition>/v1/inventory/<node-id>/<page>    retained: the latest advert page <page>,
                                                          so a node that connects late hears the
                                                          whole inventory at once
@@ -10,7 +10,8 @@ Topic scheme, one tree per exhibition (``<root>`` defaults to ``meshart``)::
     <root>/<exhibition>/v1/online/<node-id>              retained "1" while connected, "0" (will)
 
 Which frames are retained is read from the frame's first byte (``version << 4 | kind``,
-node/protocol/frames.py): adverts by page, status beacons. A retained slot that is no longer
+node/protocol/frames.py): adverts by page, status beacons; these go only to their retained
+topic, which live subscribers receive too. A retained slot that is no longer
 used (the inventory shrank to fewer pages) is cleared with an empty retained message.
 
 Payloads are raw protocol frames (at most 231 bytes, the same as on the radio). A node ignores
@@ -241,11 +242,12 @@ class MqttTransport(Transport):
             now = self._clock()
             self._out_frames.try_take(now)
             self._out_bytes.try_take(now, len(frame))
-            await client.publish(self.topics.frame(self.node_id), frame, qos=0)
-            self.count_out(frame)
             slot = self._retain(frame)
-            if slot is not None:
+            if slot is None:
+                await client.publish(self.topics.frame(self.node_id), frame, qos=0)
+            else:
                 await self._publish_retained(client, slot, frame)
+            self.count_out(frame)
 
     async def _publish_retained(self, client: aiomqtt.Client, slot: str, frame: bytes) -> None:
         await client.publish(self.topics.retained(self.node_id, slot), frame, qos=1, retain=True)
