@@ -32,7 +32,8 @@ def mqtt_section(port: int, rate: float = 20_000.0) -> str:
     return (f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nexhibition = "test"\nkeepalive_s = 5\n'
             f"rate_bytes_per_s = {rate}\nmax_frames_per_s = 500.0\nmax_bytes_per_s = 100000.0\n"
             "max_inbound_frames_per_s = 1000.0\nbackoff_max_s = 1.0\n"
-            "[engine]\ntrickle_imin_s = 0.5\ntrickle_doublings = 2\nbeacon_interval_s = 5.0\nrequest_retry_max_s = 3.0\n")
+            "[engine]\ntrickle_imin_s = 0.5\ntrickle_doublings = 2\nbeacon_interval_s = 5.0\n"
+            "request_retry_max_s = 3.0\n")
 
 
 class Daemon:
@@ -85,7 +86,8 @@ class Daemon:
         status = self.status()
         while not condition(status):
             if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met; last status {json.dumps(status)[:1500]}\n{self.log()[-3000:]}")
+                raise AssertionError(f"condition not met; last status {json.dumps(status)[:1500]}\n"
+                                     f"{self.log()[-3000:]}")
             time.sleep(interval)
             status = self.status()
         return status
