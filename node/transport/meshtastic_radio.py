@@ -72,13 +72,12 @@ def parse_device(spec: str) -> tuple[str, str | None, int | None]:
     if kind == "tcp":
         if not rest:
             raise ValueError("tcp device needs a host: tcp:HOST[:PORT]")
-        host, _, port_text = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
-        if not host:
-            return "tcp", rest, None
-        try:
-            return "tcp", host, int(port_text)
-        except ValueError:
-            raise ValueError(f"tcp device port {port_text!r} is not a number") from None
+        if rest.count(":") != 1:
+            return "tcp", rest, None  # a bare host (or an IPv6 address without a port)
+        host, _, port_text = rest.partition(":")
+        if not port_text.isdigit() or not host:
+            raise ValueError(f"tcp device {spec!r} must look like tcp:HOST or tcp:HOST:PORT")
+        return "tcp", host, int(port_text)
     raise ValueError(f"radio device {spec!r} must start with serial, tcp: or ble:")
 
 
