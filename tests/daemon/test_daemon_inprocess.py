@@ -14,8 +14,9 @@ from tests.factories import curator_key, make_bundle
 
 def config_for(tmp_path, name="n", extra=""):
     path = tmp_path / f"{name}.toml"
-    path.write_text(f'[node]\ndata_dir = "{tmp_path / name}"\ntrust = ["{curator_key().public.to_line().split()[-1]}"]\n'
-                    f'[http]\nhost = "127.0.0.1"\nport = 0\n' + extra)
+    curator = curator_key().public.to_line().split()[-1]
+    path.write_text(f'[node]\ndata_dir = "{tmp_path / name}"\ntrust = ["{curator}"]\n'
+                    '[http]\nhost = "127.0.0.1"\nport = 0\n' + extra)
     return load_config(path)
 
 
