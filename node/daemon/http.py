@@ -44,7 +44,7 @@ def build_app(ctx: GalleryContext) -> web.Application:
         return web.Response(text=ctx.metrics_text(), content_type="text/plain",
                             headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")
 
-    existing = {getattr(r, "resource", None) and r.resource.canonical for r in app.router.routes()}  # type: ignore[union-attr]
+    existing = {route.resource.canonical for route in app.router.routes() if route.resource is not None}
     if "/api/status" not in existing:
         app.router.add_get("/api/status", status_view)
     if "/metrics" not in existing:
