@@ -172,15 +172,15 @@ class MqttTransport(Transport):
         while True:
             try:
                 async with self._client() as client:
-                    self.state.connected = True
+                    await client.publish(self.topics.online(self.node_id), b"1", qos=1, retain=True)
+                    for topic in self.topics.subscriptions():
+                        await client.subscribe(topic)
+                    self.state.connected = True  # only now: connected means subscribed too
                     if not first:
                         self.state.reconnects += 1
                     first = False
                     self._backoff.reset()
                     log.info("mqtt connected link=%s broker=%s:%d", self.link, self.settings.host, self.settings.port)
-                    await client.publish(self.topics.online(self.node_id), b"1", qos=1, retain=True)
-                    for topic in self.topics.subscriptions():
-                        await client.subscribe(topic)
                     async with asyncio.TaskGroup() as group:
                         group.create_task(self._receive_loop(client, host))
                         group.create_task(self._send_loop(client, host))
