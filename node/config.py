@@ -101,7 +101,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "device": Key("str", None, _device_check),
         "port": Key("int", 256, _between(256, 511)),
         "preset": Key("str", "LONG_FAST", _preset_check),
-        "duty_cycle_share": Key("float", 0.5, _between(0.01, 1.0)),
+        "duty_cycle_share": Key("float", 0.9, _between(0.01, 1.0)),
         "connect_timeout_s": Key("float", 60.0, _positive),
         "close_timeout_s": Key("float", 10.0, _positive),
     },
@@ -157,7 +157,7 @@ class NodeConfig:
     http_port: int = 8080
     log_level: str = "info"
     radio: RadioSettings | None = None
-    radio_duty_cycle_share: float = 0.5
+    radio_duty_cycle_share: float = 0.9
     mqtt: MqttSettings | None = None
     mqtt_rate_bytes_per_s: float = 2048.0
     engine: dict[str, Any] = field(default_factory=dict)  # EngineConfig tuning set in [engine]

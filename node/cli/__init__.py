@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "node.cli.sim_radios",
     "node.cli.radio",
     "node.cli.sim",
+    "node.cli.demo",
 )
 
 

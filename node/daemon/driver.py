@@ -8,7 +8,8 @@ frame, a refusal, a timer, a local ingest) the driver
 2. re-arms its single ``loop.call_at`` handle at ``engine.get_timer()``,
 3. wakes every transport so it asks ``poll_frame`` again.
 
-The engine is only ever given ``loop.time()`` as ``now``.
+The engine is only ever given ``loop.time()`` as ``now`` (times ``clock_scale``, which only the
+sped-up demo sets: engine seconds then pass faster than loop seconds).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ cannot send), the next check is at least this far away, so a dead link never spi
 class EngineDriver:
     """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
 
-    def __init__(self, engine: Any, hub: EventHub, transports: Iterable[Transport] = ()) -> None:
+    def __init__(self, engine: Any, hub: EventHub, transports: Iterable[Transport] = (),
+                 clock_scale: float = 1.0) -> None:
         self.engine = engine
+        self.clock_scale = clock_scale
         self.hub = hub
         self.transports: dict[str, Transport] = {t.link: t for t in transports}
         self._loop = asyncio.get_running_loop()
@@ -47,8 +50,8 @@ class EngineDriver:
         self.closed = False
 
     def now(self) -> float:
-        """The engine's clock: the loop's monotonic time."""
-        return self._loop.time()
+        """The engine's clock: the loop's monotonic time (scaled for a sped-up demo)."""
+        return self._loop.time() * self.clock_scale
 
     # ---- LinkHost ------------------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ class EngineDriver:
             return
         self._cancel_timer()
         self._timer_at = when
-        self._timer = self._loop.call_at(when, self._on_timer)
+        self._timer = self._loop.call_at(when / self.clock_scale, self._on_timer)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -128,7 +131,7 @@ class EngineDriver:
 
     @property
     def timer_at(self) -> float | None:
-        """When the armed timer fires (loop time), or None."""
+        """When the armed timer fires (engine clock), or None."""
         return self._timer_at if self._timer is not None else None
 
     # ---- events --------------------------------------------------------------------------------

@@ -85,8 +85,11 @@ def node_id_of(key: SecretKey) -> str:
 class NodeDaemon:
     """One running node. Extra transports (e.g. in-memory ones) can be passed in for tests/demo."""
 
-    def __init__(self, config: NodeConfig, extra_transports: list[Transport] | None = None) -> None:
+    def __init__(self, config: NodeConfig, extra_transports: list[Transport] | None = None,
+                 clock_scale: float = 1.0, handle_signals: bool = True) -> None:
         self.config = config
+        self.clock_scale = clock_scale
+        self.handle_signals = handle_signals
         self.extra_transports = extra_transports or []
         self.hub = EventHub()
         self.stop_requested = asyncio.Event()
@@ -124,7 +127,8 @@ class NodeDaemon:
         links = []
         for transport in transports:
             if transport.kind == "lora":
-                preset = self.config.radio.preset if self.config.radio else "LONG_FAST"
+                preset = getattr(transport, "preset", None) or (
+                    self.config.radio.preset if self.config.radio else "LONG_FAST")
                 links.append(LinkConfig(transport.link, "lora", preset=preset,
                                         duty_share=self.config.radio_duty_cycle_share))
             else:
@@ -132,7 +136,8 @@ class NodeDaemon:
         engine_config = EngineConfig(links=links, venue=self.config.venue, lat=self.config.lat, lon=self.config.lon,
                                      software_version=VERSION, **self.config.engine)
         rng = random.Random(self.config.seed) if self.config.seed is not None else random.Random()
-        return GossipEngine(identity, self.trust, store, rng, engine_config, asyncio.get_running_loop().time())
+        return GossipEngine(identity, self.trust, store, rng, engine_config,
+                            asyncio.get_running_loop().time() * self.clock_scale)
 
     def node_info(self) -> dict[str, Any]:
         """Who this node is (the ``node`` part of the status)."""
@@ -191,7 +196,7 @@ class NodeDaemon:
         self.store = open_store(config)
         loop = asyncio.get_running_loop()
         installed = []
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT) if self.handle_signals else ():
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
                 installed.append(signum)
@@ -201,7 +206,7 @@ class NodeDaemon:
             self.transports = {t.link: t for t in transports}
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
-                self.driver = EngineDriver(engine, self.hub, transports)
+                self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
             runner, self.http_port = await self._start_http()
             write_daemon_file(config.data_dir, {
                 "pid": os.getpid(), "http_host": config.http_host, "http_port": self.http_port,
