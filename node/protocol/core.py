@@ -268,7 +268,7 @@ class EngineCore:
     def _inventory_changed(self, now: float) -> None:
         self._digest = None
         for timer in self._trickle.values():
-            timer.hear_inconsistent(now)
+            timer.reset(now)
 
     def _request_delay(self, link: str) -> float:
         return self._rng.uniform(*self.config.request_delay_slots) * self._links[link].slot_s

@@ -285,7 +285,7 @@ class GossipEngine(EngineCore):
             self._on_data(fr.DataChunk(short, index, data), link, now)
         self._want_verified(signed.work_id, neighbour, link, now)
         for timer in self._trickle.values():  # relays advertise a new partial work at once (pipelining)
-            timer.hear_inconsistent(now)
+            timer.reset(now)
 
     def _on_request(self, req: fr.Request, link: str, now: float) -> None:
         short = req.short_id

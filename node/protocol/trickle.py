@@ -1,6 +1,7 @@
 """A Trickle timer (RFC 6206) for inventory adverts.
 
-Rules, with RFC 6206 §4.2 numbering: (1) start with I random in [Imin, Imax]; (2) each interval
+Rules, with RFC 6206 §4.2 numbering: (1) start with I = Imin (the RFC allows any I in
+[Imin, Imax]; a node that just booted has news or needs news, so it speaks early); (2) each interval
 resets c and picks t in [I/2, I); (3) a consistent transmission heard increments c; (4) at t
 transmit iff c < k; (5) when I ends, double it up to Imax; (6) an inconsistency sets I = Imin
 and starts a new interval, unless I already is Imin.
@@ -21,7 +22,7 @@ class TrickleTimer:
         self.imax = imin * (2**doublings)
         self.k = k
         self._rng = rng
-        self.interval = rng.uniform(imin, self.imax)
+        self.interval = imin
         self._begin_interval(now)
 
     def _begin_interval(self, now: float) -> None:
@@ -45,6 +46,16 @@ class TrickleTimer:
     def hear_inconsistent(self, now: float) -> None:
         """Rule 6: shrink to Imin and start over (no-op when already at Imin)."""
         if self.interval > self.imin:
+            self.interval = self.imin
+            self._begin_interval(now)
+
+    def reset(self, now: float) -> None:
+        """A local change (new work, completion, takedown): advertise within the next Imin.
+
+        Like rule 6, but also when I already is Imin and this interval's advert has gone out
+        or was suppressed (the news is newer than what was said or heard).
+        """
+        if self.interval > self.imin or self.fire_at is None or self.counter >= self.k:
             self.interval = self.imin
             self._begin_interval(now)
 

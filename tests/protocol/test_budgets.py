@@ -85,6 +85,23 @@ def test_trickle_suppresses_when_enough_consistent_adverts_are_heard():
 
 def test_trickle_inconsistency_resets_to_imin():
     timer = TrickleTimer(30.0, 6, 1, random.Random(3), 0.0)
-    timer.hear_inconsistent(100.0)
+    timer.poll(1000.0)
+    assert timer.interval > 30.0
+    timer.hear_inconsistent(1000.0)
     assert timer.interval == 30.0
-    assert 115.0 <= timer.deadline() < 130.0
+    assert 1015.0 <= timer.deadline() < 1030.0
+
+
+def test_trickle_starts_at_imin_so_a_fresh_node_speaks_early():
+    for seed in range(20):
+        timer = TrickleTimer(30.0, 7, 1, random.Random(seed), 0.0)
+        assert timer.interval == 30.0
+        assert 15.0 <= timer.deadline() < 30.0
+
+
+def test_trickle_reset_after_the_advert_went_out_schedules_another_within_imin():
+    timer = TrickleTimer(30.0, 7, 1, random.Random(4), 0.0)
+    fired = timer.deadline()
+    assert timer.poll(fired)
+    timer.reset(fired + 1.0)  # news after this interval's advert: say it again soon
+    assert fired + 1.0 + 15.0 <= timer.deadline() < fired + 1.0 + 30.0
