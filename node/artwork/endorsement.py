@@ -79,7 +79,8 @@ class Endorsement:
             raise VerificationError("missing-field", f"endorsement lacks {sorted(missing)[0]!r}")
         extra = set(obj) - keys
         if extra:
-            raise VerificationError("invalid-field", f"endorsement has unknown field {sorted(extra)[0]!r}")
+            # keys can be of any CBOR type (int, bytes, text), which do not sort together
+            raise VerificationError("invalid-field", f"endorsement has unknown field {min(map(repr, extra))}")
         if type(obj["v"]) is not int or obj["v"] != ENDORSEMENT_VERSION:  # true == 1 in Python
             raise VerificationError("unknown-version", f"endorsement version {obj['v']!r} is not supported")
         ok = (

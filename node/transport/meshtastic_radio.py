@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -207,10 +208,7 @@ class MeshtasticTransport(Transport):
         if len(payload) > MAX_FRAME_BYTES:
             self.drop("oversize")
             return
-        sender = packet.get("fromId")
-        if not sender and isinstance(packet.get("from"), int):
-            sender = f"!{packet['from']:08x}"
-        rx = RxInfo(sender=sender, snr=packet.get("rxSnr"), rssi=packet.get("rxRssi"))
+        rx = RxInfo(sender=_sender(packet), snr=_number(packet.get("rxSnr")), rssi=_number(packet.get("rxRssi")))
         self.count_in(bytes(payload))
         self._host.deliver(self.link, bytes(payload), rx)
 
@@ -218,9 +216,11 @@ class MeshtasticTransport(Transport):
         decoded = packet.get("decoded") if isinstance(packet, dict) else None
         if not isinstance(decoded, dict):
             return
-        reason = (decoded.get("routing") or {}).get("errorReason", "NONE")
-        frame = self._sent.pop(decoded.get("requestId", -1), None)
-        if frame is None or reason == "NONE":
+        routing = decoded.get("routing")
+        reason = routing.get("errorReason", "NONE") if isinstance(routing, dict) else "NONE"
+        request_id = decoded.get("requestId")
+        frame = self._sent.pop(request_id, None) if isinstance(request_id, int) else None
+        if frame is None or not isinstance(reason, str) or reason == "NONE":
             return
         self.drop(f"nak-{reason.lower().replace('_', '-')}")
         if reason == "DUTY_CYCLE_LIMIT":
@@ -341,6 +341,28 @@ class MeshtasticTransport(Transport):
     async def aclose(self) -> None:
         """Close the radio (bounded by ``close_timeout_s``)."""
         await self._close_interface()
+
+
+def _sender(packet: dict[str, Any]) -> str | None:
+    """The sender's node id (``!hex``) from a packet dict; None when it carries none usable."""
+    sender = packet.get("fromId")
+    if isinstance(sender, str) and sender:
+        return sender
+    number = packet.get("from")
+    if isinstance(number, int) and not isinstance(number, bool) and 0 <= number <= 0xFFFFFFFF:
+        return f"!{number:08x}"
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """SNR/RSSI as a float, or None for anything that is not a finite number."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+    return number if math.isfinite(number) else None
 
 
 def in_daemon_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
