@@ -92,6 +92,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "http": {
         "host": Key("str", "0.0.0.0"),
         "port": Key("int", 8080, _between(0, 65535)),
+        "public_url": Key("str", "/"),
     },
     "log": {
         "level": Key("str", "info", _one_of(*LOG_LEVELS)),
@@ -155,6 +156,7 @@ class NodeConfig:
     seed: int | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    http_public_url: str = "/"
     log_level: str = "info"
     radio: RadioSettings | None = None
     radio_duty_cycle_share: float = 0.9
@@ -306,7 +308,8 @@ def build_config(v: dict[str, dict[str, Any]], base: Path, source: str,
         name=node["name"], venue=node["venue"], lat=node["lat"], lon=node["lon"], data_dir=data_dir,
         key_file=key_file, trust=trust, store=node["store"], quota_mb=node["quota_mb"],
         upload_limit_kb=node["upload_limit_kb"], seed=node["seed"],
-        http_host=v["http"]["host"], http_port=v["http"]["port"], log_level=v["log"]["level"],
+        http_host=v["http"]["host"], http_port=v["http"]["port"],
+        http_public_url=v["http"]["public_url"], log_level=v["log"]["level"],
         radio=radio, radio_duty_cycle_share=radio_v["duty_cycle_share"],
         mqtt=mqtt, mqtt_rate_bytes_per_s=mqtt_v["rate_bytes_per_s"], source=source,
         engine={k: value for k, value in v["engine"].items() if k != "_present" and k in given_engine_keys},

@@ -174,7 +174,7 @@ class NodeDaemon:
             peers=lambda: list(self.driver.peers.values()) if self.driver else [],
             metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
             upload_limit_bytes=self.config.upload_limit_kb * 1024,
-            arrivals=self.driver.arrivals if self.driver else {},
+            arrivals=self.driver.arrivals if self.driver else {}, gallery_url=self.config.http_public_url,
         )
 
     # ---- life cycle -----------------------------------------------------------------------------
