@@ -103,7 +103,8 @@ def test_refuses_bad_arguments(fake_root: Path, curator_pub: Path, tmp_path: Pat
 
 
 def test_refuses_an_unsupported_system(fake_root: Path, curator_pub: Path) -> None:
-    (fake_root / "etc/os-release").write_text('PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nVERSION_CODENAME=bullseye\n')
+    bullseye = 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nVERSION_CODENAME=bullseye\n'
+    (fake_root / "etc/os-release").write_text(bullseye)
     result = install(fake_root, "--venue", "waag", "--trust", str(curator_pub))
     assert result.returncode != 0
     assert "unsupported system 'Debian GNU/Linux 11 (bullseye)'" in result.stderr
