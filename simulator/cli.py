@@ -89,8 +89,11 @@ def _emit(args: argparse.Namespace, result: dict[str, Any], text: str, runs: lis
 
 
 def register_sim(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-                 error: type[Exception] = SimError) -> None:
-    """Add ``sim run`` and ``sim compare`` to a sub-parser set; user errors raise ``error(message)``."""
+                 error: type[Exception] = SimError) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Add ``sim run`` and ``sim compare`` to a sub-parser set; user errors raise ``error(message)``.
+
+    Returns the ``sim`` sub-parsers, so other ``sim`` actions (the virtual radios) can join them.
+    """
     sim = subparsers.add_parser("sim", help="simulate a mesh: LoRa physics on virtual time")
     sub = sim.add_subparsers(dest="sim_command", metavar="ACTION", required=True)
     run_parser = sub.add_parser("run", help="run one protocol on a scenario")
@@ -100,3 +103,4 @@ def register_sim(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     compare_parser = sub.add_parser("compare", help="run gossip and flood on the same scenario and seed")
     add_common_arguments(compare_parser)
     compare_parser.set_defaults(func=cmd_compare, sim_error=error)
+    return sub

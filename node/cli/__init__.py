@@ -18,7 +18,6 @@ COMMAND_MODULES = (
     "node.cli.store_cmds",
     "node.cli.takedown",
     "node.cli.node_cmds",
-    "node.cli.sim_radios",
     "node.cli.radio",
     "node.cli.sim",
     "node.cli.demo",

@@ -8,7 +8,8 @@ from node.cli import CommandError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``sim run`` and ``sim compare``; simulator user errors become one-line CommandErrors."""
+    """Add ``sim run``, ``sim compare`` and ``sim radios``; user errors become one-line CommandErrors."""
+    from node.cli.sim_radios import add_radios_command
     from simulator.cli import register_sim
 
-    register_sim(subparsers, error=CommandError)
+    add_radios_command(register_sim(subparsers, error=CommandError))

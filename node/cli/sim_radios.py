@@ -1,7 +1,7 @@
 """``mesh-art sim radios``: run a scenario's virtual Meshtastic radios on TCP ports, in real time.
 
-``node/cli/sim.py`` (the simulator's commands) should call :func:`add_radios_command` on its
-``sim`` sub-parsers; until it does, ``register`` also adds the stand-alone ``mesh-art sim-radios``.
+``node/cli/sim.py`` (the simulator's commands) calls :func:`add_radios_command` on its ``sim``
+sub-parsers.
 """
 
 from __future__ import annotations
@@ -91,8 +91,3 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_radios_command(sim_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``radios`` to the ``mesh-art sim`` sub-commands."""
     _add_arguments(sim_subparsers.add_parser("radios", help="serve the scenario's virtual Meshtastic radios"))
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``sim-radios`` (the same command as ``sim radios``)."""
-    _add_arguments(subparsers.add_parser("sim-radios", help="serve a scenario's virtual Meshtastic radios on TCP"))
