@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from node.artwork import Endorsement, SecretKey, TrustAnchors, WorkMetadata, build_bundle
 from node.artwork.bundle import Bundle
+from simulator.workload import pseudo_random_bytes as simulator_bytes
 
 CREATED = 1_790_000_000  # 2026-09-21, fixed so bundles are reproducible
 
@@ -32,12 +31,7 @@ def trust(*curators: SecretKey) -> TrustAnchors:
 
 def pseudo_random_bytes(size: int, label: str = "work") -> bytes:
     """Incompressible deterministic content."""
-    out = bytearray()
-    counter = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{label}-{counter}".encode()).digest()
-        counter += 1
-    return bytes(out[:size])
+    return simulator_bytes(size, label)
 
 
 def make_bundle(

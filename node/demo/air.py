@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from node.protocol.airtime import EU868_DUTY_CYCLE, Preset
 from node.protocol.events import RxInfo
-from node.transport.base import MAX_FRAME_BYTES, LinkHost, Transport
+from node.transport.base import LinkHost, Transport
 from simulator.links import LinkTable
 from simulator.phy import ChannelModel, Signal, survives, symbol_time
 from simulator.scenarios import Topology
@@ -161,11 +161,7 @@ class AirTransport(Transport):
     async def _receive_loop(self, host: LinkHost) -> None:
         while True:
             data, rx_info = await self._inbox.get()
-            if len(data) > MAX_FRAME_BYTES:
-                self.drop("oversize")
-                continue
-            self.count_in(data)
-            host.deliver(self.link, data, rx_info)
+            self.hand_over(host, data, rx_info)
 
     async def _send_loop(self, host: LinkHost) -> None:
         slot = self.air.preset.slot_time / self.air.speed

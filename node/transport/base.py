@@ -127,6 +127,14 @@ class Transport(ABC):
         self.state.frames_out += 1
         self.state.bytes_out += len(data)
 
+    def hand_over(self, host: LinkHost, data: bytes, rx_info: RxInfo) -> None:
+        """Pass a received frame to the engine, dropping (and counting) oversize garbage."""
+        if len(data) > MAX_FRAME_BYTES:
+            self.drop("oversize")
+            return
+        self.count_in(data)
+        host.deliver(self.link, data, rx_info)
+
     def drop(self, reason: str) -> None:
         """Count transport-level garbage (the engine counts its own drops)."""
         self.state.drops[reason] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from node.protocol.events import RxInfo
-from node.transport.base import MAX_FRAME_BYTES, LinkHost, LinkKind, Transport
+from node.transport.base import LinkHost, LinkKind, Transport
 
 
 class MemoryBus:
@@ -69,11 +69,7 @@ class MemoryTransport(Transport):
     async def _receive_loop(self, host: LinkHost) -> None:
         while True:
             data, sender = await self._inbox.get()
-            if len(data) > MAX_FRAME_BYTES:
-                self.drop("oversize")
-                continue
-            self.count_in(data)
-            host.deliver(self.link, data, RxInfo(sender=sender))
+            self.hand_over(host, data, RxInfo(sender=sender))
 
     async def _send_loop(self, host: LinkHost) -> None:
         while True:
