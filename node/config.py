@@ -71,6 +71,24 @@ def _device_check(v: Any) -> str | None:
     return None
 
 
+def _path_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain a NUL character"
+    try:
+        Path(text).expanduser()
+    except RuntimeError:  # "~user/..." for a user this system does not have
+        return "names the home directory of an unknown user"
+    return None
+
+
+def _path(v: Any) -> str | None:
+    return None if v is None else _path_problem(v)
+
+
+def _paths(v: Any) -> str | None:
+    return next((problem for text in v if (problem := _path_problem(text))), None)
+
+
 def _name_part(v: Any) -> str | None:
     return None if v and not any(c in v for c in "/+#") else "must be non-empty without '/', '+' or '#'"
 
@@ -81,9 +99,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "venue": Key("str", ""),
         "lat": Key("float", None, _between(-90, 90)),
         "lon": Key("float", None, _between(-180, 180)),
-        "data_dir": Key("str", None),
-        "key_file": Key("str", None),
-        "trust": Key("list[str]", []),
+        "data_dir": Key("str", None, _path),
+        "key_file": Key("str", None, _path),
+        "trust": Key("list[str]", [], _paths),
         "store": Key("str", "sqlite", _one_of(*STORE_KINDS)),
         "quota_mb": Key("int", 512, _positive),
         "upload_limit_kb": Key("int", 512, _positive),
@@ -114,11 +132,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "root": Key("str", "meshart", _name_part),
         "username": Key("str", None),
         "password": Key("str", None),
-        "password_file": Key("str", None),
+        "password_file": Key("str", None, _path),
         "tls": Key("bool", False),
-        "ca_file": Key("str", None),
-        "cert_file": Key("str", None),
-        "key_file": Key("str", None),
+        "ca_file": Key("str", None, _path),
+        "cert_file": Key("str", None, _path),
+        "key_file": Key("str", None, _path),
         "keepalive_s": Key("int", 30, _between(5, 3600)),
         "rate_bytes_per_s": Key("float", 2048.0, _positive),
         "max_frames_per_s": Key("float", 20.0, _positive),
@@ -215,7 +233,10 @@ def validate(doc: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
             if not _type_ok(spec.kind, value):
                 raise ConfigError(f"{source}: [{section}] {key} must be {_TYPE_WORDS[spec.kind]}, got {_show(value)}")
             if spec.kind == "float":
-                value = float(value)
+                try:
+                    value = float(value)
+                except OverflowError:  # TOML integers have no size limit
+                    raise ConfigError(f"{source}: [{section}] {key} is out of range, got {_show(value)}") from None
             problem = spec.check(value) if spec.check else None
             if problem:
                 raise ConfigError(f"{source}: [{section}] {key} {problem}, got {_show(value)}")
@@ -258,6 +279,8 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{source}: not valid UTF-8 text") from None
+        except ValueError as exc:  # tomllib lets int()'s digit limit (4300) through as ValueError
+            raise ConfigError(f"{source}: not usable TOML: {exc}") from None
         base = path.resolve().parent
     for name, value in (overrides or {}).items():
         if value is not None:

@@ -10,6 +10,7 @@ import logging
 from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SECRET_TAG
@@ -54,19 +55,20 @@ async def read_bundle_field(request: web.Request, limit: int) -> bytes:
         raise UploadRefused(413, "upload_too_large")
     try:
         reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
+        # aiohttp reports a broken body (no starting boundary, a part cut off) while reading it
+        async for part in reader:
+            if not isinstance(part, BodyPartReader) or part.name != FIELD:
+                continue
+            data = bytearray()
+            while block := await part.read_chunk(READ_BLOCK):
+                data += block
+                if len(data) > limit:
+                    raise UploadRefused(413, "upload_too_large")
+            if not data:
+                raise UploadRefused(400, "upload_empty")
+            return bytes(data)
+    except (AssertionError, ValueError, KeyError, HttpProcessingError):  # bad part headers: InvalidHeader
         raise UploadRefused(400, "upload_not_multipart") from None
-    async for part in reader:
-        if not isinstance(part, BodyPartReader) or part.name != FIELD:
-            continue
-        data = bytearray()
-        while block := await part.read_chunk(READ_BLOCK):
-            data += block
-            if len(data) > limit:
-                raise UploadRefused(413, "upload_too_large")
-        if not data:
-            raise UploadRefused(400, "upload_empty")
-        return bytes(data)
     raise UploadRefused(400, "upload_missing")
 
 

@@ -148,6 +148,8 @@ def parse_topology(text: str, origin: str) -> Topology:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TopologyError(f"{origin}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # an over-long integer literal; nesting beyond the stack
+        raise TopologyError(f"{origin}: not usable JSON ({type(exc).__name__})") from None
     if not isinstance(doc, dict):
         raise TopologyError(f"{origin}: the top level must be an object with 'nodes' and 'source'")
     raw_nodes = doc.get("nodes")
@@ -196,7 +198,7 @@ def _parse_link(raw: Any, i: int, names: set[str], origin: str) -> LinkOverride:
     if not isinstance(raw, dict):
         raise TopologyError(f"{where} must be an object with 'a' and 'b'")
     for end in ("a", "b"):
-        if raw.get(end) not in names:
+        if not isinstance(raw.get(end), str) or raw[end] not in names:
             raise TopologyError(f"{where}: {end} = {raw.get(end)!r} is not one of the nodes")
     if raw["a"] == raw["b"]:
         raise TopologyError(f"{where}: a link needs two different nodes")
@@ -210,7 +212,7 @@ def _parse_link(raw: Any, i: int, names: set[str], origin: str) -> LinkOverride:
 
 def _parse_reboot(raw: Any, i: int, names: set[str], origin: str) -> Reboot:
     where = f"{origin}: reboots[{i}]"
-    if not isinstance(raw, dict) or raw.get("node") not in names:
+    if not isinstance(raw, dict) or not isinstance(raw.get("node"), str) or raw["node"] not in names:
         raise TopologyError(f"{where}: 'node' must name one of the nodes")
     at_s = _number(raw.get("at_s"), f"{where}: at_s", 0, 1e7)
     down_s = _number(raw.get("down_s", 0.0), f"{where}: down_s", 0, 1e7)
