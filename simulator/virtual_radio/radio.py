@@ -170,11 +170,12 @@ class VirtualRadio:
 
     def handle_client_packet(self, packet: mesh_pb2.MeshPacket) -> None:
         """A ``ToRadio.packet`` from the client: admin for us, or something to transmit."""
-        if packet.to == self.node_num and packet.decoded.portnum == PortNum.ADMIN_APP:
-            self._handle_admin(packet)
-            return
         if packet.to == self.node_num:
+            # Firmware reports the queue after every ToRadio.packet; the library counts on it to
+            # refill its send budget (it stalls after 16 packets without one).
             self.to_client(self.queue_status(packet.id))
+            if packet.decoded.portnum == PortNum.ADMIN_APP:
+                self._handle_admin(packet)
             return
         self.originate(packet, from_client=True)
 
