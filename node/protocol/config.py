@@ -80,6 +80,7 @@ class EngineConfig:
     # Holders wait a random jitter before answering; overheard data pushes them back.
     serve_jitter_slots: tuple[float, float] = (1.0, 3.0)
     serve_holdoff_slots: float = 6.0
+    partial_holdoff_factor: float = 3.0  # partial holders defer this much longer to a streaming neighbour
     owed_memory_s: float = 600.0
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
@@ -90,6 +91,8 @@ class EngineConfig:
     unverified_attempts: int = 6
     max_assemblies: int = 8
     max_early_chunk_bytes: int = 64 * 1024
+    max_coded_works: int = 4  # works with undecoded coded frames buffered
+    max_coded_rows: int = 160  # undecoded equations kept per work (224 bytes each)
     max_peers: int = 256
     max_neighbours: int = 64
     max_control_queue: int = 32

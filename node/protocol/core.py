@@ -13,6 +13,7 @@ from node.artwork.endorsement import TrustAnchors
 from node.artwork.keys import SecretKey
 from node.artwork.takedown import Takedown
 from node.protocol import frames as fr
+from node.protocol.coding import DecoderTable, chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineConfig, LinkConfig, LinkStatus
 from node.protocol.events import (
     Event,
@@ -35,6 +36,7 @@ from node.protocol.trickle import TrickleTimer
 from node.store.base import WorkStore
 
 MAX_QUEUED_EVENTS = 4096
+SEED_CANDIDATES = 24  # combinations tried per coded frame
 REACTION_MEMORY = 64
 PARK_AFTER_ATTEMPTS = 12
 TAKEDOWN_ASKS_PER_WINDOW = 4
@@ -69,6 +71,7 @@ class EngineCore:
         self._wants = WantTable(config.max_wanted, config.max_wanted_per_neighbour)
         self._assemblies = AssemblyTable(config.max_assemblies, max(1, config.max_assemblies // 2))
         self._early = EarlyChunks(config.max_early_chunk_bytes)
+        self._decoders = DecoderTable(config.max_coded_works, config.max_coded_rows)
         self._peers = PeerTable(config.max_peers)
         self._limiter = NeighbourLimiter(config.neighbour_control_burst, config.neighbour_control_per_min,
                                          config.max_neighbours)
@@ -78,6 +81,7 @@ class EngineCore:
         self._takedown_asked: OrderedDict[bytes, float] = OrderedDict()
         self._rejected: OrderedDict[bytes, float] = OrderedDict()  # short ids of unverifiable manifests
         self._digest: bytes | None = None
+        self._coded_choice: dict[str, tuple[bytes, int, int]] = {}  # link -> last rendered combination
         for takedown in store.takedowns():
             self._takedowns[takedown.work_id[:4]] = takedown
         for work_id in store.work_ids():
@@ -112,7 +116,9 @@ class EngineCore:
         if signed is None:
             return None
         have = self.store.have_chunks(want.work_id)
-        missing = [i for i in range(signed.manifest.chunk_count) if i not in have]
+        decoder = self._decoders.get(want.short_id)
+        solvable = set(decoder.pivots()) if decoder is not None else set()  # follow from the rest
+        missing = [i for i in range(signed.manifest.chunk_count) if i not in have and i not in solvable]
         if not missing:
             return None
         return fr.Request.for_indices(want.short_id, fr.TARGET_CHUNKS, missing)
@@ -172,6 +178,7 @@ class EngineCore:
         self._short_index.pop(short, None)
         self._wants.remove(short)
         self._assemblies.discard(short)
+        self._decoders.discard(short)
         data = fr.encode(fr.TakedownFrame(takedown.to_bytes()))
         for name, outbox in self._outboxes.items():
             outbox.drop_work(short)
@@ -231,7 +238,7 @@ class EngineCore:
             raise KeyError(f"unknown link {link!r}; configured: {', '.join(self._links)}")
         return link
 
-    def _render(self, cand: Candidate) -> bytes | None:
+    def _render(self, cand: Candidate, link: str) -> bytes | None:
         if cand.frame is not None:
             return cand.frame.data
         work_id = self._short_index.get(cand.short_id)
@@ -241,8 +248,36 @@ class EngineCore:
             signed = self.store.get_manifest(work_id)
             piece = manifest_piece(signed.raw, cand.short_id, cand.index) if signed is not None else None
             return fr.encode(piece) if piece is not None else None
+        if cand.coded:
+            return self._render_coded(cand.short_id, work_id, link)
         chunk = self.store.get_chunk(work_id, cand.index)
         return fr.encode(fr.DataChunk(cand.short_id, cand.index, chunk)) if chunk is not None else None
+
+    def _render_coded(self, short: bytes, work_id: bytes, link: str) -> bytes | None:
+        """The XOR combination that reaches the most requesters still owed something."""
+        job = self._outboxes[link].job(short)
+        signed = self.store.get_manifest(work_id)
+        if job is None or signed is None or not self.store.is_complete(work_id):
+            return None
+        count = signed.manifest.chunk_count
+        best_seed, best_mask, best_score = -1, 0, -1
+        for step in range(SEED_CANDIDATES):
+            seed = (job.next_seed + step) & 0xFFFF
+            mask = coded_indices(short, seed, count)
+            score = sum(1 for owed in job.owed.values() if owed.mask & mask)
+            if score > best_score:
+                best_seed, best_mask, best_score = seed, mask, score
+            if score == len(job.owed):
+                break
+        payload = 0
+        for index in range(count):
+            if best_mask >> index & 1:
+                chunk = self.store.get_chunk(work_id, index)
+                if chunk is None:
+                    return None
+                payload ^= chunk_int(chunk)
+        self._coded_choice[link] = (short, best_seed, best_mask)
+        return fr.encode(fr.CodedChunk(short, best_seed, int_chunk(payload)))
 
     def _link_ready_at(self, link: str) -> float:
         """When poll_frame(link) will next return a frame (consistent with its choice rule)."""
@@ -253,7 +288,9 @@ class EngineCore:
                 return math.inf
             start = max(self._now, min(c.not_before for c in cands))
             top = next(c for c in cands if c.not_before <= start)
-            data = self._render(top)
+            if top.coded:
+                return outbox.budget_time(fr.MAX_FRAME, start)  # always a full frame; rendered when sent
+            data = self._render(top, link)
             if data is None:
                 outbox.consume(top)
                 continue
@@ -276,8 +313,19 @@ class EngineCore:
     def _quiet(self, link: str) -> float:
         return self.config.request_quiet_slots * self._links[link].slot_s * self._rng.uniform(1.0, 1.25)
 
-    def _holdoff(self, link: str) -> float:
-        return self.config.serve_holdoff_slots * self._links[link].slot_s
+    def _holdoff(self, link: str, short: bytes | None = None) -> float:
+        """How long to hold a serve job back after hearing another sender; partial holders defer longer."""
+        slots = self.config.serve_holdoff_slots
+        work_id = self._short_index.get(short) if short is not None else None
+        if work_id is not None and not self.store.is_complete(work_id):
+            slots *= self.config.partial_holdoff_factor
+        return slots * self._links[link].slot_s
+
+    def _transfer_heard(self, short: bytes, link: str, now: float) -> None:
+        """Data of a wanted work is on the air: do not ask while it flows, even if it is not new."""
+        want = self._wants.get(short)
+        if want is not None and not math.isinf(want.next_request):
+            want.next_request = max(want.next_request, now + self._quiet(link))
 
     def _count(self, reason: str) -> None:
         self._drops[reason] = self._drops.get(reason, 0) + 1

@@ -21,10 +21,12 @@ import hashlib
 import math
 
 from node.artwork.bundle import Bundle
+from node.artwork.chunks import expected_chunk_len
 from node.artwork.errors import VerificationError
 from node.artwork.manifest import MAX_MANIFEST_BYTES, verify_manifest
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
+from node.protocol.coding import bits, chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineStatus, LinkStatus
 from node.protocol.core import REACTION_MEMORY, REJECTED_MEMORY, EngineCore
 from node.protocol.events import (
@@ -62,10 +64,12 @@ class GossipEngine(EngineCore):
             return
         if isinstance(frame, fr.DataChunk):
             self._on_data(frame, link, now)
+        elif isinstance(frame, fr.CodedChunk):
+            self._on_coded(frame, link, now)
         elif isinstance(frame, fr.ManifestPiece):
             self._on_manifest_piece(frame, link, neighbour, now)
         elif isinstance(frame, fr.Request):
-            self._on_request(frame, link, now)
+            self._on_request(frame, link, neighbour, now)
         elif isinstance(frame, fr.Advert):
             self._on_advert(frame, link, neighbour, now)
         elif isinstance(frame, fr.TakedownFrame):
@@ -81,13 +85,17 @@ class GossipEngine(EngineCore):
             ready = [c for c in outbox.candidates() if c.not_before <= now]
             if not ready:
                 return None
-            data = self._render(ready[0])
+            data = self._render(ready[0], link)
             if data is None:
                 outbox.consume(ready[0])
                 continue
             if outbox.budget_time(len(data), now) > now:
                 return None
-            outbox.consume(ready[0])
+            if ready[0].coded:
+                short, seed, mask = self._coded_choice.pop(link)
+                outbox.sent_coded(short, mask, seed)
+            else:
+                outbox.consume(ready[0])
             outbox.charge(len(data), now)
             stats = self._stats[link]
             stats.frames_out += 1
@@ -117,9 +125,15 @@ class GossipEngine(EngineCore):
         except fr.FrameError:
             return
         if isinstance(frame, fr.DataChunk):
-            outbox.serve(frame.short_id, (), [frame.index], now)
+            outbox.serve_chunks(frame.short_id, "(refused)", 1 << frame.index, 1, now)
+        elif isinstance(frame, fr.CodedChunk):
+            work_id = self._short_index.get(frame.short_id)
+            signed = self.store.get_manifest(work_id) if work_id is not None else None
+            if signed is not None:
+                mask = coded_indices(frame.short_id, frame.seed, signed.manifest.chunk_count)
+                outbox.serve_chunks(frame.short_id, "(refused)", mask, 1, now, can_code=True, seed=frame.seed)
         elif isinstance(frame, fr.ManifestPiece):
-            outbox.serve(frame.short_id, [frame.index], (), now)
+            outbox.serve_pieces(frame.short_id, [frame.index], now)
         elif isinstance(frame, fr.Request):
             outbox.put(("req", frame.short_id), data, PRIO_REQUEST, now)
         elif isinstance(frame, fr.TakedownFrame):
@@ -212,22 +226,95 @@ class GossipEngine(EngineCore):
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop("bad-chunk", link)
             return
-        self._outboxes[link].heard(short, chunk=frame.index, holdoff_until=now + self._holdoff(link))
-        try:
-            new = self.store.put_chunk(work_id, frame.index, frame.data)
-        except StoreError as exc:
-            self._drop(exc.reason, link)
+        self._outboxes[link].heard(short, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short))
+        self._transfer_heard(short, link, now)
+        if not self._store_chunks(work_id, [(frame.index, frame.data)], link, now):
+            self._drop("duplicate", link)
+
+    def _on_coded(self, frame: fr.CodedChunk, link: str, now: float) -> None:
+        short = frame.short_id
+        work_id = self._short_index.get(short)
+        signed = self.store.get_manifest(work_id) if work_id is not None else None
+        if work_id is None or signed is None:
+            self._drop("taken-down" if short in self._takedowns else "unknown-work", link)
             return
-        if not new:
+        mask = coded_indices(short, frame.seed, signed.manifest.chunk_count)
+        if not mask:
+            self._drop("malformed", link)
+            return
+        self._outboxes[link].heard(short, chunks=mask, coded=True, holdoff_until=now + self._holdoff(link, short))
+        self._transfer_heard(short, link, now)
+        have = self.store.have_chunks(work_id)
+        payload = chunk_int(frame.data)
+        unknown = 0
+        for index in bits(mask):
+            if index in have:
+                payload ^= chunk_int(self.store.get_chunk(work_id, index) or b"")
+            else:
+                unknown |= 1 << index
+        if not unknown:
             self._drop("duplicate", link)
             return
-        self._progress(short, link, now)
-        self._events.append(ChunkReceived(work_id, frame.index, len(self.store.have_chunks(work_id)),
-                                          signed.manifest.chunk_count, link))
-        if self.store.is_complete(work_id):
-            self._wants.remove(short)
-            self._events.append(WorkCompleted(work_id, link))
-            self._inventory_changed(now)
+        decoded = self._decoders.get_or_create(short).add(unknown, payload)
+        if decoded is None:
+            self._drop("coded-buffer-full", link)
+        elif not decoded:
+            self._count("coded-buffered")
+            self._progress(short, link, now)
+        else:
+            self._store_decoded(work_id, decoded, link, now)
+
+    def _store_decoded(self, work_id: bytes, decoded: list[tuple[int, int]], link: str, now: float) -> None:
+        """Verify decoded chunks against the manifest; one bad chunk discards every equation."""
+        signed = self.store.get_manifest(work_id)
+        assert signed is not None
+        verified = []
+        for index, value in decoded:
+            data = int_chunk(value)
+            size = expected_chunk_len(index, signed.manifest.size)
+            if any(data[size:]) or not signed.manifest.verify_chunk(index, data[:size]):
+                self._decoders.discard(work_id[:4])  # a forged or corrupt frame is in there
+                self._drop("bad-coded", link)
+                return
+            verified.append((index, data[:size]))
+        self._store_chunks(work_id, verified, link, now)
+
+    def _store_chunks(self, work_id: bytes, chunks: list[tuple[int, bytes]], link: str, now: float) -> bool:
+        """Store verified chunks and what they decode; True if any was new."""
+        short = work_id[:4]
+        signed = self.store.get_manifest(work_id)
+        assert signed is not None
+        any_new = False
+        while chunks:
+            index, data = chunks.pop(0)
+            try:
+                new = self.store.put_chunk(work_id, index, data)
+            except StoreError as exc:
+                self._drop(exc.reason, link)
+                return any_new
+            if not new:
+                continue
+            any_new = True
+            self._events.append(ChunkReceived(work_id, index, len(self.store.have_chunks(work_id)),
+                                              signed.manifest.chunk_count, link))
+            decoder = self._decoders.get(short)
+            if decoder is not None:
+                for got, value in decoder.learn(index, chunk_int(data)):
+                    size = expected_chunk_len(got, signed.manifest.size)
+                    raw = int_chunk(value)
+                    if any(raw[size:]) or not signed.manifest.verify_chunk(got, raw[:size]):
+                        self._decoders.discard(short)
+                        self._drop("bad-coded", link)
+                        break
+                    chunks.append((got, raw[:size]))
+        if any_new:
+            self._progress(short, link, now)
+            if self.store.is_complete(work_id):
+                self._wants.remove(short)
+                self._decoders.discard(short)
+                self._events.append(WorkCompleted(work_id, link))
+                self._inventory_changed(now)
+        return any_new
 
     def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
         short = frame.short_id
@@ -287,7 +374,7 @@ class GossipEngine(EngineCore):
         for timer in self._trickle.values():  # relays advertise a new partial work at once (pipelining)
             timer.reset(now)
 
-    def _on_request(self, req: fr.Request, link: str, now: float) -> None:
+    def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float) -> None:
         short = req.short_id
         if req.target == fr.TARGET_TAKEDOWN:
             takedown = self._takedowns.get(short)
@@ -309,12 +396,17 @@ class GossipEngine(EngineCore):
         if req.target == fr.TARGET_MANIFEST:
             count = fr.ManifestPiece.piece_count(len(signed.raw))
             asked = range(count) if req.wants_all else [i for i in req.indices() if i < count]
-            outbox.serve(short, asked, (), now + jitter)
+            outbox.serve_pieces(short, asked, now + jitter)
         else:
             have = self.store.have_chunks(work_id)
             count = signed.manifest.chunk_count
             asked = range(count) if req.wants_all else req.indices()
-            outbox.serve(short, (), sorted(i for i in asked if i in have), now + jitter)
+            mask = 0
+            for i in asked:
+                if i in have:
+                    mask |= 1 << i
+            outbox.serve_chunks(short, neighbour, mask, mask.bit_count(), now + jitter,
+                                can_code=self.store.is_complete(work_id), seed=self._rng.getrandbits(16))
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
         timer = self._trickle[link]

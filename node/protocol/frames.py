@@ -28,6 +28,7 @@ KIND_DATA = 3
 KIND_REQUEST = 4
 KIND_TAKEDOWN = 5
 KIND_STATUS = 6
+KIND_CODED = 7
 
 # Advert entry states (u16): a count of chunks held, or one of these markers.
 STATE_COMPLETE = 0xFFFF
@@ -106,6 +107,15 @@ class DataChunk:
 
 
 @dataclass(frozen=True)
+class CodedChunk:
+    """XOR of the chunks that ``seed`` names (``node.protocol.coding.coded_indices``), padded."""
+
+    short_id: bytes
+    seed: int
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Request:
     """A request for missing manifest pieces, chunks, or a takedown of a short id.
 
@@ -171,7 +181,7 @@ class StatusBeacon:
     signature: bytes = b""
 
 
-Frame = Advert | ManifestPiece | DataChunk | Request | TakedownFrame | StatusBeacon
+Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon
 
 STATUS_DOMAIN = b"mesh-art/status/v1\x00"
 
@@ -235,6 +245,11 @@ def _encode(frame: Frame) -> bytes:
     if isinstance(frame, DataChunk):
         _check_short_id(frame.short_id)
         return _DATA_HEAD.pack(_kind_byte(KIND_DATA), frame.short_id, frame.index) + frame.data
+    if isinstance(frame, CodedChunk):
+        _check_short_id(frame.short_id)
+        if len(frame.data) != DATA_MAX:
+            raise ValueError("a coded payload is always a full chunk")
+        return _DATA_HEAD.pack(_kind_byte(KIND_CODED), frame.short_id, frame.seed) + frame.data
     if isinstance(frame, Request):
         _check_short_id(frame.short_id)
         return _REQUEST_HEAD.pack(_kind_byte(KIND_REQUEST), frame.short_id, frame.target,
@@ -284,6 +299,11 @@ def _decode(data: bytes) -> Frame:
         if not chunk:
             raise FrameError("malformed", "empty chunk")
         return DataChunk(short_id, index, chunk)
+    if kind == KIND_CODED:
+        _, short_id, seed = _unpack(_DATA_HEAD, data)
+        if len(data) != MAX_FRAME:
+            raise FrameError("malformed", "a coded frame carries a full chunk")
+        return CodedChunk(short_id, seed, data[_DATA_HEAD.size :])
     if kind == KIND_REQUEST:
         _, short_id, target, base = _unpack(_REQUEST_HEAD, data)
         if target not in (TARGET_MANIFEST, TARGET_CHUNKS, TARGET_TAKEDOWN):

@@ -35,18 +35,59 @@ class QueuedFrame:
     seq: int
 
 
+MAX_REQUESTERS_PER_JOB = 32
+
+
+@dataclass
+class Owed:
+    """What one requester still lacks from this holder: a chunk mask and how many frames it needs."""
+
+    mask: int
+    need: int
+
+
 @dataclass
 class ServeJob:
-    """Pieces and chunks of one work this node has promised to broadcast on a link."""
+    """Pieces and chunks of one work this node has promised to broadcast on a link.
+
+    Chunks are owed per requester (its hole mask and the number of frames it still needs), so
+    the job can send the union of holes plainly, or XOR combinations when that is fewer frames.
+    """
 
     short_id: bytes
     not_before: float
     seq: int
     pieces: set[int] = field(default_factory=set)
-    chunks: set[int] = field(default_factory=set)
+    owed: dict[str, Owed] = field(default_factory=dict)
+    can_code: bool = False  # the holder has every chunk
+    next_seed: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.pieces or self.chunks)
+        return bool(self.pieces or self.owed)
+
+    def union(self) -> int:
+        """Every chunk some requester lacks, as a mask."""
+        out = 0
+        for owed in self.owed.values():
+            out |= owed.mask
+        return out
+
+    def wants_coded(self) -> bool:
+        """True when XOR combinations need fewer frames than sending the union of holes."""
+        if not self.can_code or len(self.owed) < 2:
+            return False
+        return max(o.need for o in self.owed.values()) < self.union().bit_count()
+
+    def served(self, mask: int, coded: bool) -> None:
+        """A frame covering ``mask`` went out (ours or a neighbour's): update what is owed."""
+        for key in list(self.owed):
+            owed = self.owed[key]
+            if owed.mask & mask:
+                owed.need -= 1
+                if not coded:
+                    owed.mask &= ~mask
+                if owed.need <= 0 or not owed.mask:
+                    del self.owed[key]
 
 
 @dataclass(frozen=True)
@@ -59,6 +100,7 @@ class Candidate:
     frame: QueuedFrame | None = None
     short_id: bytes = b""
     index: int = -1
+    coded: bool = False
 
 
 class LinkOutbox:
@@ -106,31 +148,63 @@ class LinkOutbox:
 
     # -- serve jobs -----------------------------------------------------------------------
 
-    def serve(self, short_id: bytes, pieces: Iterable[int], chunks: Iterable[int], not_before: float) -> None:
-        """Promise to send ``pieces``/``chunks``; a job already waiting keeps its start time."""
+    def _job(self, short_id: bytes, not_before: float) -> ServeJob:
         job = self._jobs.get(short_id)
         if job is None or not job:
             job = ServeJob(short_id, not_before, self._next_seq())
             self._jobs[short_id] = job
+        return job
+
+    def serve_pieces(self, short_id: bytes, pieces: Iterable[int], not_before: float) -> None:
+        """Promise manifest pieces; a job already waiting keeps its start time."""
+        job = self._job(short_id, not_before)
         job.pieces.update(pieces)
-        job.chunks.update(chunks)
         if not job:
             del self._jobs[short_id]
 
-    def heard(self, short_id: bytes, *, piece: int | None = None, chunk: int | None = None,
+    def serve_chunks(self, short_id: bytes, requester: str, mask: int, need: int, not_before: float, *,
+                     can_code: bool = False, seed: int = 0) -> None:
+        """Owe ``requester`` the chunks in ``mask`` (``need`` frames); replaces its older entry."""
+        job = self._job(short_id, not_before)
+        if not job.owed:
+            job.next_seed = seed
+        job.can_code = can_code
+        job.owed.pop(requester, None)
+        if mask and need > 0:
+            job.owed[requester] = Owed(mask, need)
+            while len(job.owed) > MAX_REQUESTERS_PER_JOB:
+                del job.owed[next(iter(job.owed))]
+        if not job:
+            del self._jobs[short_id]
+
+    def heard(self, short_id: bytes, *, piece: int | None = None, chunks: int = 0, coded: bool = False,
               holdoff_until: float = -math.inf) -> None:
-        """Another node sent this piece/chunk: do not repeat it, and let that sender go on."""
+        """Another node sent this piece, chunk or combination: do not repeat it; let that sender go on."""
         job = self._jobs.get(short_id)
         if job is None:
             return
         if piece is not None:
             job.pieces.discard(piece)
-        if chunk is not None:
-            job.chunks.discard(chunk)
+        if chunks:
+            job.served(chunks, coded)
         if not job:
             del self._jobs[short_id]
         else:
             job.not_before = max(job.not_before, holdoff_until)
+
+    def sent_coded(self, short_id: bytes, mask: int, seed: int) -> None:
+        """Our combination ``seed`` covering ``mask`` went out."""
+        job = self._jobs.get(short_id)
+        if job is None:
+            return
+        job.served(mask, coded=True)
+        job.next_seed = (seed + 1) & 0xFFFF
+        if not job:
+            del self._jobs[short_id]
+
+    def job(self, short_id: bytes) -> ServeJob | None:
+        """The serve job of a work on this link."""
+        return self._jobs.get(short_id)
 
     def drop_work(self, short_id: bytes) -> None:
         """Forget everything queued for one work (taken down)."""
@@ -140,7 +214,7 @@ class LinkOutbox:
 
     def pending_items(self) -> int:
         """Frames waiting (control frames plus promised pieces and chunks)."""
-        return len(self._controls) + sum(len(j.pieces) + len(j.chunks) for j in self._jobs.values())
+        return len(self._controls) + sum(len(j.pieces) + j.union().bit_count() for j in self._jobs.values())
 
     def serving(self, short_id: bytes) -> bool:
         """True while a serve job for the work has something left."""
@@ -155,9 +229,12 @@ class LinkOutbox:
             if job.pieces:
                 out.append(Candidate(PRIO_MANIFEST, job.not_before, job.seq, short_id=job.short_id,
                                      index=min(job.pieces)))
+            elif job.wants_coded():
+                out.append(Candidate(PRIO_DATA, job.not_before, job.seq, short_id=job.short_id, coded=True))
             else:
+                union = job.union()
                 out.append(Candidate(PRIO_DATA, job.not_before, job.seq, short_id=job.short_id,
-                                     index=min(job.chunks)))
+                                     index=(union & -union).bit_length() - 1))
         out.sort(key=lambda c: (c.priority, c.not_before, c.seq))
         return out
 
@@ -171,8 +248,10 @@ class LinkOutbox:
             return
         if cand.priority == PRIO_MANIFEST:
             job.pieces.discard(cand.index)
+        elif cand.coded:
+            job.owed.clear()  # nothing could be rendered: drop what was owed
         else:
-            job.chunks.discard(cand.index)
+            job.served(1 << cand.index, coded=False)
         if not job:
             del self._jobs[cand.short_id]
 
