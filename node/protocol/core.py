@@ -154,8 +154,8 @@ class EngineCore:
         elif outbox.has(("req", want.short_id)) and not ours.wants_all:
             # still queued: ask only for what the overheard request left out
             rest = sorted(set(ours.indices()) - set(req.indices()))
-            outbox.put(("req", want.short_id), fr.encode(fr.Request.for_indices(want.short_id, ours.target, rest)),
-                       PRIO_REQUEST, now)
+            shrunk = fr.Request.for_indices(want.short_id, ours.target, rest)
+            outbox.put(("req", want.short_id), fr.encode(shrunk), PRIO_REQUEST, now)
 
     def _progress(self, short: bytes, link: str, now: float) -> None:
         want = self._wants.get(short)

@@ -337,6 +337,11 @@ class GossipEngine(EngineCore):
         if not assembly.add(frame.index, frame.data):
             self._drop("duplicate", link)
             return
+        if self._wants.get(short) is None and short not in self._rejected and self._limiter.allow(neighbour, now):
+            # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
+            want = self._wants.add(short, neighbour, now)
+            if want is not None:
+                want.links[link] = now
         self._progress(short, link, now)
         raw = assembly.assembled()
         if raw is not None:
