@@ -52,5 +52,8 @@ async def test_a_work_published_on_one_node_completes_on_the_others():
         await asyncio.gather(*tasks, *watchers, return_exceptions=True)
     for _, _, store in nodes:
         assert store.content(work_id) == bundle.content
-    assert all(d.timer_runs > 0 for d, _, _ in nodes)
+    # the source's advert is timer-driven; a node may complete from overheard traffic alone,
+    # before its own (Trickle or request) timer ever fires
+    assert nodes[0][0].timer_runs > 0
+    assert any(d.timer_runs > 0 for d, _, _ in nodes[1:])
     assert nodes[1][1].state.frames_in > 0 and nodes[0][1].state.frames_out > 0
