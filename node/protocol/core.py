@@ -9,6 +9,7 @@ import math
 import random
 from collections import OrderedDict, deque
 
+from node.artwork.chunks import expected_chunk_len
 from node.artwork.endorsement import TrustAnchors
 from node.artwork.keys import SecretKey
 from node.artwork.takedown import Takedown
@@ -16,8 +17,10 @@ from node.protocol import frames as fr
 from node.protocol.coding import DecoderTable, chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineConfig, LinkConfig, LinkStatus
 from node.protocol.events import (
+    ChunkReceived,
     Event,
     FrameDropped,
+    WorkCompleted,
     WorkTakenDown,
 )
 from node.protocol.inventory import advert_page, inventory_digest, inventory_entries
@@ -33,7 +36,7 @@ from node.protocol.outbox import (
 from node.protocol.peers import NeighbourLimiter, PeerTable, sign_beacon
 from node.protocol.transfers import AssemblyTable, EarlyChunks, Want, WantTable, manifest_piece
 from node.protocol.trickle import TrickleTimer
-from node.store.base import WorkStore
+from node.store.base import StoreError, WorkStore
 
 MAX_QUEUED_EVENTS = 4096
 SEED_CANDIDATES = 24  # combinations tried per coded frame
@@ -230,6 +233,60 @@ class EngineCore:
         for name, outbox in self._outboxes.items():
             outbox.put(("status",), data, PRIO_STATUS, now + self._rng.uniform(0, 2) * self._links[name].slot_s)
         self._next_beacon = now + self.config.beacon_interval_s * self._rng.uniform(0.9, 1.1)
+
+    # ------------------------------------------------------------------ storing chunks
+
+    def _store_decoded(self, work_id: bytes, decoded: list[tuple[int, int]], link: str, now: float) -> None:
+        """Verify decoded chunks against the manifest; one bad chunk discards every equation."""
+        signed = self.store.get_manifest(work_id)
+        assert signed is not None
+        verified = []
+        for index, value in decoded:
+            data = int_chunk(value)
+            size = expected_chunk_len(index, signed.manifest.size)
+            if any(data[size:]) or not signed.manifest.verify_chunk(index, data[:size]):
+                self._decoders.discard(work_id[:4])  # a forged or corrupt frame is in there
+                self._drop("bad-coded", link)
+                return
+            verified.append((index, data[:size]))
+        self._store_chunks(work_id, verified, link, now)
+
+    def _store_chunks(self, work_id: bytes, chunks: list[tuple[int, bytes]], link: str, now: float) -> bool:
+        """Store verified chunks and what they decode; True if any was new."""
+        short = work_id[:4]
+        signed = self.store.get_manifest(work_id)
+        assert signed is not None
+        any_new = False
+        while chunks:
+            index, data = chunks.pop(0)
+            try:
+                new = self.store.put_chunk(work_id, index, data)
+            except StoreError as exc:
+                self._drop(exc.reason, link)
+                return any_new
+            if not new:
+                continue
+            any_new = True
+            self._events.append(ChunkReceived(work_id, index, len(self.store.have_chunks(work_id)),
+                                              signed.manifest.chunk_count, link))
+            decoder = self._decoders.get(short)
+            if decoder is not None:
+                for got, value in decoder.learn(index, chunk_int(data)):
+                    size = expected_chunk_len(got, signed.manifest.size)
+                    raw = int_chunk(value)
+                    if any(raw[size:]) or not signed.manifest.verify_chunk(got, raw[:size]):
+                        self._decoders.discard(short)
+                        self._drop("bad-coded", link)
+                        break
+                    chunks.append((got, raw[:size]))
+        if any_new:
+            self._progress(short, link, now)
+            if self.store.is_complete(work_id):
+                self._wants.remove(short)
+                self._decoders.discard(short)
+                self._events.append(WorkCompleted(work_id, link))
+                self._inventory_changed(now)
+        return any_new
 
     # ------------------------------------------------------------------ helpers
 

@@ -21,16 +21,14 @@ import hashlib
 import math
 
 from node.artwork.bundle import Bundle
-from node.artwork.chunks import expected_chunk_len
 from node.artwork.errors import VerificationError
 from node.artwork.manifest import MAX_MANIFEST_BYTES, verify_manifest
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
-from node.protocol.coding import bits, chunk_int, coded_indices, int_chunk
+from node.protocol.coding import bits, chunk_int, coded_indices
 from node.protocol.config import EngineStatus, LinkStatus
 from node.protocol.core import REACTION_MEMORY, REJECTED_MEMORY, EngineCore
 from node.protocol.events import (
-    ChunkReceived,
     Event,
     ManifestReceived,
     PeerStatus,
@@ -263,58 +261,6 @@ class GossipEngine(EngineCore):
             self._progress(short, link, now)
         else:
             self._store_decoded(work_id, decoded, link, now)
-
-    def _store_decoded(self, work_id: bytes, decoded: list[tuple[int, int]], link: str, now: float) -> None:
-        """Verify decoded chunks against the manifest; one bad chunk discards every equation."""
-        signed = self.store.get_manifest(work_id)
-        assert signed is not None
-        verified = []
-        for index, value in decoded:
-            data = int_chunk(value)
-            size = expected_chunk_len(index, signed.manifest.size)
-            if any(data[size:]) or not signed.manifest.verify_chunk(index, data[:size]):
-                self._decoders.discard(work_id[:4])  # a forged or corrupt frame is in there
-                self._drop("bad-coded", link)
-                return
-            verified.append((index, data[:size]))
-        self._store_chunks(work_id, verified, link, now)
-
-    def _store_chunks(self, work_id: bytes, chunks: list[tuple[int, bytes]], link: str, now: float) -> bool:
-        """Store verified chunks and what they decode; True if any was new."""
-        short = work_id[:4]
-        signed = self.store.get_manifest(work_id)
-        assert signed is not None
-        any_new = False
-        while chunks:
-            index, data = chunks.pop(0)
-            try:
-                new = self.store.put_chunk(work_id, index, data)
-            except StoreError as exc:
-                self._drop(exc.reason, link)
-                return any_new
-            if not new:
-                continue
-            any_new = True
-            self._events.append(ChunkReceived(work_id, index, len(self.store.have_chunks(work_id)),
-                                              signed.manifest.chunk_count, link))
-            decoder = self._decoders.get(short)
-            if decoder is not None:
-                for got, value in decoder.learn(index, chunk_int(data)):
-                    size = expected_chunk_len(got, signed.manifest.size)
-                    raw = int_chunk(value)
-                    if any(raw[size:]) or not signed.manifest.verify_chunk(got, raw[:size]):
-                        self._decoders.discard(short)
-                        self._drop("bad-coded", link)
-                        break
-                    chunks.append((got, raw[:size]))
-        if any_new:
-            self._progress(short, link, now)
-            if self.store.is_complete(work_id):
-                self._wants.remove(short)
-                self._decoders.discard(short)
-                self._events.append(WorkCompleted(work_id, link))
-                self._inventory_changed(now)
-        return any_new
 
     def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
         short = frame.short_id
