@@ -151,6 +151,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "request_quiet_slots": Key("float", 8.0, _positive),
         "request_retry_max_s": Key("float", 600.0, _positive),
         "refused_backoff_s": Key("float", 30.0, _positive),
+        "neighbour_control_burst": Key("int", 12, _between(1, 100_000)),
+        "neighbour_control_per_min": Key("float", 20.0, _positive),
     },
 }
 

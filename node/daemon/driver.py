@@ -47,6 +47,7 @@ class EngineDriver:
         self.peers: dict[str, dict[str, Any]] = {}
         self.arrivals: dict[bytes, dict[str, Any]] = {}
         self.timer_runs = 0
+        self.engine_errors = 0
         self.closed = False
 
     def now(self) -> float:
@@ -59,7 +60,13 @@ class EngineDriver:
         """A transport received ``data`` on ``link``."""
         if self.closed:
             return
-        self.engine.receive_frame(data, link, rx_info, self.now())
+        try:
+            self.engine.receive_frame(data, link, rx_info, self.now())
+        except Exception:
+            # The engine promises never to raise for remote input; if a bug breaks that promise,
+            # one frame must not stop the transport task (and with it the whole daemon).
+            self.engine_errors += 1
+            log.exception("engine failed on a received frame link=%s bytes=%d", link, len(data))
         self.after_input()
 
     def poll(self, link: str) -> bytes | None:
@@ -126,6 +133,7 @@ class EngineDriver:
         try:
             self.engine.handle_timer(max(due, self.now()))
         except Exception:
+            self.engine_errors += 1
             log.exception("engine timer failed")
         self.after_input(min_delay=BUSY_TIMER_SPACING_S)
 

@@ -74,7 +74,18 @@ def open_store(config: NodeConfig) -> WorkStore:
         return MemoryStore(quotas)
     from node.store.sqlite import SqliteStore
 
-    return SqliteStore(config.data_dir, quotas)
+    store = SqliteStore(config.data_dir, quotas)  # runs SQLite's quick_check; raises if damaged
+    try:
+        demoted = store.verify_integrity()  # re-hash complete works: a worn SD card may flip bits
+    except BaseException:
+        store.close()
+        raise
+    if demoted:
+        log.warning("store integrity: %d complete works failed their hashes and will be fetched again: %s",
+                    len(demoted), ",".join(w.hex()[:16] for w in demoted))
+    else:
+        log.info("store integrity ok works=%d", len(store.work_ids()))
+    return store
 
 
 def node_id_of(key: SecretKey) -> str:
@@ -94,6 +105,7 @@ class NodeDaemon:
         self.hub = EventHub()
         self.stop_requested = asyncio.Event()
         self.started_at = time.time()
+        self.started_monotonic = time.monotonic()
         self.http_port: int | None = None
         self.driver: EngineDriver | None = None
         self.transports: dict[str, Transport] = {}
@@ -152,9 +164,11 @@ class NodeDaemon:
         assert self.store is not None
         engine = self.driver.engine if self.driver else None
         engine_status = engine.status(self.driver.now()) if engine is not None and self.driver else None
-        return build_status(node=self.node_info(), engine_status=engine_status, store=self.store,
-                            transports=self.transports, peers=self.driver.peers if self.driver else {},
-                            started_at=self.started_at)
+        status = build_status(node=self.node_info(), engine_status=engine_status, store=self.store,
+                              transports=self.transports, peers=self.driver.peers if self.driver else {},
+                              started_at=self.started_at, started_monotonic=self.started_monotonic)
+        status["engine"]["errors"] = self.driver.engine_errors if self.driver else 0
+        return status
 
     async def ingest(self, data: bytes) -> bytes:
         """Verify an uploaded bundle and hand it to the engine (or the store when standalone)."""

@@ -54,8 +54,13 @@ def build_status(
     transports: Mapping[str, Transport],
     peers: Mapping[str, Mapping[str, Any]],
     started_at: float,
+    started_monotonic: float | None = None,
 ) -> dict[str, Any]:
-    """The /api/status document."""
+    """The /api/status document.
+
+    ``uptime_s`` comes from the monotonic clock when ``started_monotonic`` is given: a Pi has
+    no RTC, so its wall clock leaps (often by decades) when NTP first syncs.
+    """
     engine = engine_snapshot(engine_status)
     links: dict[str, dict[str, Any]] = {}
     for name, link in (engine.get("links") or {}).items():
@@ -65,11 +70,14 @@ def build_status(
     works = store_counts(store)
     return {
         "node": dict(node),
-        "uptime_s": round(time.time() - started_at, 1),
+        "uptime_s": round(time.monotonic() - started_monotonic if started_monotonic is not None
+                          else time.time() - started_at, 1),
         "peers_heard": len(peers),
         "peers": sorted(peers.values(), key=lambda p: -float(p.get("heard_at", 0))),
         "works": {**works, "wanted": engine.get("works_wanted", 0), "assemblies": engine.get("assemblies", 0)},
         "takedowns": len(store.takedowns()),
+        "store": {"writable": getattr(store, "write_error", None) is None,
+                  "error": getattr(store, "write_error", None)},
         "links": links,
         "drops": dict(engine.get("drops") or {}),
         "transport_drops": {name: dict(t.state.drops) for name, t in transports.items() if t.state.drops},
@@ -111,6 +119,9 @@ def metrics_text(status: Mapping[str, Any]) -> str:
                [({"state": "complete"}, float(works["complete"])), ({"state": "partial"}, float(works["partial"]))])
     out.family("meshart_store_bytes", "gauge", "Bytes of content counted against the store quota.",
                [({}, float(works["bytes_used"]))])
+    store = status.get("store") or {}
+    out.family("meshart_store_writable", "gauge", "0 when the store refuses writes (disk full).",
+               [({}, 1.0 if store.get("writable", True) else 0.0)])
     frames: Samples = []
     for name, link in links.items():
         for direction in ("in", "out"):

@@ -29,6 +29,12 @@ class QuotaExceeded(StoreError):
     reason = "quota"
 
 
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) is full: nothing new can be written."""
+
+    reason = "disk-full"
+
+
 class TakenDown(StoreError):
     """The work was taken down by a curator and may not come back."""
 

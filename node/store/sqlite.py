@@ -26,7 +26,16 @@ from node.artwork import chunks as chunking
 from node.artwork.bundle import Bundle
 from node.artwork.manifest import SignedManifest, parse_manifest
 from node.artwork.takedown import Takedown
-from node.store.base import BadChunk, QuotaExceeded, Quotas, StoreError, TakenDown, UnknownWork, WorkSummary
+from node.store.base import (
+    BadChunk,
+    QuotaExceeded,
+    Quotas,
+    StoreError,
+    StoreFull,
+    TakenDown,
+    UnknownWork,
+    WorkSummary,
+)
 
 DB_NAME = "store.sqlite3"
 SCHEMA_VERSION = 1
@@ -71,6 +80,7 @@ class SqliteStore:
         # isolation_level=None: no implicit transactions; _transaction() issues BEGIN/COMMIT.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._cache: dict[bytes, SignedManifest] = {}
+        self.write_error: str | None = None  # "disk full" after a write failed for lack of space
         try:
             self._open(quick_check)
         except sqlite3.DatabaseError as exc:
@@ -101,15 +111,22 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One write transaction: committed on success, rolled back on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            # Also after a failed COMMIT (disk full): leave no transaction open behind us.
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                # Also after a failed COMMIT (disk full): leave no transaction open behind us.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                raise
+            self.write_error = "disk full"
+            raise StoreFull(f"{self.path}: the disk is full; no new works are accepted") from None
+        self.write_error = None
 
     def _quick_check(self) -> None:
         rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
@@ -291,6 +308,8 @@ class SqliteStore:
         """Checkpoint the WAL and close the database."""
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            pass  # e.g. the disk is full: the WAL stays and is replayed at the next open, nothing is lost
         finally:
             self._db.close()
 
