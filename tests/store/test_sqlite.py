@@ -9,6 +9,7 @@ import pytest
 
 from node.artwork import Takedown
 from node.store import Quotas, SqliteStore, TakenDown
+from node.store.base import StoreFull
 from node.store.sqlite import DB_NAME, CorruptStore
 from tests.factories import curator_key, make_bundle
 
@@ -134,11 +135,12 @@ def test_a_full_disk_leaves_the_store_usable(tmp_path: Path) -> None:
     try:
         (pages,) = store._db.execute("PRAGMA page_count").fetchone()
         store._db.execute(f"PRAGMA max_page_count={pages}")  # the database may not grow: "disk full"
-        with pytest.raises(sqlite3.DatabaseError):
+        with pytest.raises(StoreFull):  # a StoreError: the engine and the upload page report it
             store.ingest_bundle(bundle)
-        assert not store._db.in_transaction
+        assert not store._db.in_transaction and store.write_error == "disk full"
         store._db.execute("PRAGMA max_page_count=1073741823")
         assert store.work_ids() == []
         assert store.ingest_bundle(bundle) is True
+        assert store.write_error is None
     finally:
         store.close()
