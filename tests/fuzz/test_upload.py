@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -13,6 +14,10 @@ from node.gallery.app import create_app
 from tests.fuzz.corpus import load
 from tests.fuzz.mutate import Mutator
 from tests.gallery.helpers import make_context
+
+# mutated multipart headers are the point of these tests; aiohttp warns about each one
+pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.multipart.BadContentDispositionHeader",
+                                        "ignore::aiohttp.multipart.BadContentDispositionParam")
 
 CLEAN = {303, 400, 413, 422, 409}
 BOUNDARY = "fuzzboundary1234"
