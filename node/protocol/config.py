@@ -82,6 +82,9 @@ class EngineConfig:
     serve_holdoff_slots: float = 6.0
     partial_holdoff_factor: float = 3.0  # partial holders defer this much longer to a streaming neighbour
     owed_memory_s: float = 600.0
+    # Answer credit per (requester, work): this many passes over the work, one more per refill time.
+    answer_credit_rounds: float = 3.0
+    answer_credit_refill_s: float = 3600.0
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0

@@ -23,6 +23,7 @@ from node.protocol.events import (
     WorkCompleted,
     WorkTakenDown,
 )
+from node.protocol.fairness import AnswerCredits
 from node.protocol.inventory import advert_page, inventory_digest, inventory_entries
 from node.protocol.outbox import (
     PRIO_ADVERT,
@@ -44,6 +45,7 @@ REACTION_MEMORY = 64
 PARK_AFTER_ATTEMPTS = 12
 TAKEDOWN_ASKS_PER_WINDOW = 4
 REJECTED_MEMORY = 256
+ANSWER_CREDIT_ENTRIES = 256  # (requester, work) budgets kept per link
 
 
 class EngineCore:
@@ -63,7 +65,9 @@ class EngineCore:
         self._beacon_seq = 0
         self._next_beacon = now + rng.uniform(0.02, 0.1) * config.beacon_interval_s
         self._links: dict[str, LinkConfig] = {link.name: link for link in config.links}
-        self._outboxes = {n: LinkOutbox(lc, config.max_control_queue, now) for n, lc in self._links.items()}
+        self._outboxes = {n: LinkOutbox(lc, config.max_control_queue, now, AnswerCredits(
+            config.answer_credit_rounds, config.answer_credit_refill_s, ANSWER_CREDIT_ENTRIES))
+            for n, lc in self._links.items()}
         self._trickle = {n: TrickleTimer(config.trickle_imin_s, config.trickle_doublings, config.trickle_k, rng, now)
                          for n in self._links}
         self._advert_page = dict.fromkeys(self._links, 0)

@@ -35,7 +35,7 @@ from node.protocol.events import (
     RxInfo,
     WorkCompleted,
 )
-from node.protocol.outbox import PRIO_ADVERT, PRIO_REQUEST, PRIO_STATUS, PRIO_TAKEDOWN
+from node.protocol.outbox import PRIO_ADVERT, PRIO_MANIFEST, PRIO_REQUEST, PRIO_STATUS, PRIO_TAKEDOWN
 from node.protocol.peers import beacon_signature_ok
 from node.protocol.transfers import manifest_piece
 from node.store.base import StoreError
@@ -91,8 +91,11 @@ class GossipEngine(EngineCore):
                 return None
             if ready[0].coded:
                 short, seed, mask = self._coded_choice.pop(link)
+                outbox.charge_answer(short, mask, now)
                 outbox.sent_coded(short, mask, seed)
             else:
+                if ready[0].frame is None and ready[0].priority != PRIO_MANIFEST:
+                    outbox.charge_answer(ready[0].short_id, 1 << ready[0].index, now)
                 outbox.consume(ready[0])
             outbox.charge(len(data), now)
             stats = self._stats[link]
@@ -224,7 +227,8 @@ class GossipEngine(EngineCore):
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop("bad-chunk", link)
             return
-        self._outboxes[link].heard(short, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short))
+        self._outboxes[link].heard(short, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
+                                    now=now)
         self._transfer_heard(short, link, now)
         if not self._store_chunks(work_id, [(frame.index, frame.data)], link, now):
             self._drop("duplicate", link)
@@ -240,7 +244,8 @@ class GossipEngine(EngineCore):
         if not mask:
             self._drop("malformed", link)
             return
-        self._outboxes[link].heard(short, chunks=mask, coded=True, holdoff_until=now + self._holdoff(link, short))
+        self._outboxes[link].heard(short, chunks=mask, coded=True, holdoff_until=now + self._holdoff(link, short),
+                                    now=now)
         self._transfer_heard(short, link, now)
         have = self.store.have_chunks(work_id)
         payload = chunk_int(frame.data)
@@ -356,8 +361,9 @@ class GossipEngine(EngineCore):
             for i in asked:
                 if i in have:
                     mask |= 1 << i
-            outbox.serve_chunks(short, neighbour, mask, mask.bit_count(), now + jitter,
-                                can_code=self.store.is_complete(work_id), seed=self._rng.getrandbits(16))
+            if not outbox.serve_chunks(short, neighbour, mask, mask.bit_count(), now + jitter, chunk_count=count,
+                                       can_code=self.store.is_complete(work_id), seed=self._rng.getrandbits(16)):
+                self._drop("answer-credit", link)  # this requester had its passes over the work lately
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
         timer = self._trickle[link]

@@ -13,6 +13,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from node.protocol.config import LinkConfig
+from node.protocol.fairness import AnswerCredits
 from node.protocol.frames import MAX_FRAME
 from node.protocol.ledger import AirtimeLedger, TokenBucket
 
@@ -61,6 +62,15 @@ class ServeJob:
     owed: dict[str, Owed] = field(default_factory=dict)
     can_code: bool = False  # the holder has every chunk
     next_seed: int = 0
+    chunk_count: int = 0
+    cursor: int = 0  # plain chunks go out in a round from here, so a repeated request cannot restart at 0
+
+    def next_index(self) -> int:
+        """The owed chunk to send next: the first at or after the cursor, else the first of all."""
+        union = self.union()
+        ahead = union >> self.cursor << self.cursor
+        pick = ahead or union
+        return (pick & -pick).bit_length() - 1
 
     def __bool__(self) -> bool:
         return bool(self.pieces or self.owed)
@@ -106,9 +116,11 @@ class Candidate:
 class LinkOutbox:
     """Queue and budget of one link."""
 
-    def __init__(self, link: LinkConfig, max_control: int, now: float) -> None:
+    def __init__(self, link: LinkConfig, max_control: int, now: float,
+                 credits: AnswerCredits | None = None) -> None:
         self.link = link
         self.max_control = max_control
+        self.credits = credits if credits is not None else AnswerCredits(3.0, 3600.0, 256)
         self._controls: dict[Hashable, QueuedFrame] = {}
         self._jobs: dict[bytes, ServeJob] = {}
         self._seq = 0
@@ -163,12 +175,24 @@ class LinkOutbox:
             del self._jobs[short_id]
 
     def serve_chunks(self, short_id: bytes, requester: str, mask: int, need: int, not_before: float, *,
-                     can_code: bool = False, seed: int = 0) -> None:
-        """Owe ``requester`` the chunks in ``mask`` (``need`` frames); replaces its older entry."""
+                     chunk_count: int = 0, can_code: bool = False, seed: int = 0) -> bool:
+        """Owe ``requester`` the chunks in ``mask`` (``need`` frames); replaces its older entry.
+
+        With ``chunk_count`` given, the requester's answer credit for the work is checked first:
+        False (nothing owed) when it has had its share of passes over this work lately.
+        """
+        if chunk_count and not self.credits.allows(requester, short_id, chunk_count, not_before):
+            job = self._jobs.get(short_id)
+            if job is not None:
+                job.owed.pop(requester, None)
+                if not job:
+                    del self._jobs[short_id]
+            return False
         job = self._job(short_id, not_before)
         if not job.owed:
             job.next_seed = seed
         job.can_code = can_code
+        job.chunk_count = max(job.chunk_count, chunk_count)
         job.owed.pop(requester, None)
         if mask and need > 0:
             job.owed[requester] = Owed(mask, need)
@@ -176,10 +200,28 @@ class LinkOutbox:
                 del job.owed[next(iter(job.owed))]
         if not job:
             del self._jobs[short_id]
+        return True
+
+    def charge_answer(self, short_id: bytes, mask: int, now: float) -> None:
+        """Our frame covering ``mask`` is going out: charge the requesters it serves (1/k each)."""
+        job = self._jobs.get(short_id)
+        if job is None or not job.chunk_count:
+            return
+        served = [r for r, owed in job.owed.items() if owed.mask & mask]
+        for requester in self.credits.charge(served, short_id, job.chunk_count, now):
+            del job.owed[requester]  # had its share: serve the others
+        if not job:
+            del self._jobs[short_id]
 
     def heard(self, short_id: bytes, *, piece: int | None = None, chunks: int = 0, coded: bool = False,
-              holdoff_until: float = -math.inf) -> None:
-        """Another node sent this piece, chunk or combination: do not repeat it; let that sender go on."""
+              holdoff_until: float = -math.inf, now: float | None = None) -> None:
+        """Another node sent this piece, chunk or combination: do not repeat it; let that sender go on.
+
+        With ``now`` given, the requesters it served are charged as if we had sent it: the channel
+        served them, so several holders in earshot share one budget per requester.
+        """
+        if chunks and now is not None:
+            self.charge_answer(short_id, chunks, now)
         job = self._jobs.get(short_id)
         if job is None:
             return
@@ -232,9 +274,8 @@ class LinkOutbox:
             elif job.wants_coded():
                 out.append(Candidate(PRIO_DATA, job.not_before, job.seq, short_id=job.short_id, coded=True))
             else:
-                union = job.union()
                 out.append(Candidate(PRIO_DATA, job.not_before, job.seq, short_id=job.short_id,
-                                     index=(union & -union).bit_length() - 1))
+                                     index=job.next_index()))
         out.sort(key=lambda c: (c.priority, c.not_before, c.seq))
         return out
 
@@ -252,6 +293,7 @@ class LinkOutbox:
             job.owed.clear()  # nothing could be rendered: drop what was owed
         else:
             job.served(1 << cand.index, coded=False)
+            job.cursor = cand.index + 1
         if not job:
             del self._jobs[cand.short_id]
 

@@ -59,11 +59,12 @@ def test_junk_flood_at_the_legal_duty_cycle_keeps_engine_state_bounded():
     assert state["stored_works"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="node/protocol: repeated 'send everything' requests (empty bitmap) for a "
-                   "held work make the holder re-serve from chunk 0 until its duty-cycle budget is gone; the "
-                   "other honest nodes stall (see docs/reliability-fuzz-hostile.md)")
-def test_junk_flood_at_the_legal_duty_cycle_does_not_stop_delivery():
-    assert run("flood")["complete_fraction"] == 1.0
+def test_junk_flood_at_the_legal_duty_cycle_does_not_stop_delivery(baseline):
+    result = run("flood")
+    assert result["complete_fraction"] == 1.0
+    # "send everything" requests buy the flooder a few passes over the work, not the holders' duty cycle
+    assert result["drops"].get("answer-credit", 0) > 0
+    assert result["honest_airtime_s"] < 10 * baseline["honest_airtime_s"]
 
 
 def test_junk_frames_are_legal_frames_or_plain_garbage():
