@@ -281,6 +281,9 @@ class GossipEngine(EngineCore):
         if short in self._takedowns:
             self._drop("taken-down", link)
             return
+        if short in self._rejected:  # already assembled once and failed verification: no second check
+            self._drop("rejected", link)
+            return
         if frame.total_len > MAX_MANIFEST_BYTES:
             self._drop("oversize", link)
             return
@@ -288,7 +291,7 @@ class GossipEngine(EngineCore):
         if not assembly.add(frame.index, frame.data):
             self._drop("duplicate", link)
             return
-        if self._wants.get(short) is None and short not in self._rejected and self._limiter.allow(neighbour, now):
+        if self._wants.get(short) is None and self._limiter.allow(neighbour, now):
             # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
             want = self._wants.add(short, neighbour, now)
             if want is not None:

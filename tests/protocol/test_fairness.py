@@ -9,6 +9,7 @@ from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.engine import GossipEngine
 from node.protocol.events import RxInfo
 from node.protocol.fairness import AnswerCredits
+from node.protocol.transfers import manifest_piece
 from node.store.memory import MemoryStore
 from tests import factories
 
@@ -79,3 +80,17 @@ def test_answer_credits_are_shared_by_the_requesters_a_frame_serves():
     assert credits.allows("a", b"wxyz", 10, 360.0)  # one frame back per 360 s
     assert credits.allows("a", b"othr", 10, 0.0)  # per work
 
+
+def test_a_rejected_manifest_overheard_again_is_not_reassembled_or_reverified():
+    engine, _, _ = holder()
+    forged = factories.make_bundle(3000, "forged", curator=factories.curator_key("rogue"))
+    raw = forged.signed.raw
+    short = forged.work_id[:4]
+    pieces = [fr.encode(manifest_piece(raw, short, i)) for i in range(fr.ManifestPiece.piece_count(len(raw)))]
+    for round_ in range(3):
+        for piece in pieces:
+            engine.receive_frame(piece, "radio", RxInfo("forger"), 10.0 + round_)
+    status = engine.status(20.0)
+    assert status.drops.get("unknown-curator") == 1  # verified (and refused) once
+    assert status.drops.get("rejected") == 2 * len(pieces)
+    assert status.assemblies == 0 and len(engine.store.work_ids()) == 1  # only the held work
