@@ -23,7 +23,7 @@ from node.protocol.events import (
     WorkCompleted,
     WorkTakenDown,
 )
-from node.protocol.fairness import AnswerCredits
+from node.protocol.fairness import AdvertiserScores, AnswerCredits
 from node.protocol.inventory import advert_page, inventory_digest, inventory_entries
 from node.protocol.outbox import (
     PRIO_ADVERT,
@@ -46,6 +46,7 @@ PARK_AFTER_ATTEMPTS = 12
 TAKEDOWN_ASKS_PER_WINDOW = 4
 REJECTED_MEMORY = 256
 ANSWER_CREDIT_ENTRIES = 256  # (requester, work) budgets kept per link
+SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
 
 
 class EngineCore:
@@ -87,6 +88,7 @@ class EngineCore:
         self._takedown_offered: OrderedDict[tuple[bytes, str], float] = OrderedDict()
         self._takedown_asked: OrderedDict[bytes, float] = OrderedDict()
         self._rejected: OrderedDict[bytes, float] = OrderedDict()  # short ids of unverifiable manifests
+        self._advertisers = AdvertiserScores(config.max_neighbours)
         self._digest: bytes | None = None
         self._coded_choice: dict[str, tuple[bytes, int, int]] = {}  # link -> last rendered combination
         for takedown in store.takedowns():
@@ -103,6 +105,8 @@ class EngineCore:
         want = self._wants.get(short) or self._wants.add(short, neighbour, now, verified_id=work_id)
         if want is None:
             return
+        if not want.verified:
+            self._advertisers.served(want.neighbour)  # what it advertised was real
         want.work_id = work_id
         want.attempts = 0
         delay_link = link or next(iter(self._links))
@@ -131,9 +135,10 @@ class EngineCore:
         return fr.Request.for_indices(want.short_id, fr.TARGET_CHUNKS, missing)
 
     def _fire_request(self, want: Want, now: float) -> None:
-        if not want.verified and want.attempts >= self.config.unverified_attempts:
+        if not want.verified and want.attempts >= self._unverified_attempts(want.neighbour):
             self._wants.remove(want.short_id)  # nobody answers: probably junk, let it go
             self._assemblies.discard(want.short_id)
+            self._advertisers.unserved(want.neighbour)
             return
         request = self._build_request(want)
         if request is None:
@@ -149,6 +154,30 @@ class EngineCore:
         quiet = self.config.request_quiet_slots * self._links[link].slot_s
         backoff = min(quiet * 2 ** (want.attempts - 1), self.config.request_retry_max_s)
         want.next_request = now + backoff * self._rng.uniform(1.0, 1.25)
+
+    # ------------------------------------------------------------------ suspect advertisers
+
+    def _suspicion(self, neighbour: str) -> int:
+        """0 for a neighbour whose adverts were served; +1 per ``SUSPECT_STEP`` unserved ones."""
+        return self._advertisers.score(neighbour) // SUSPECT_STEP
+
+    def _unverified_attempts(self, neighbour: str) -> int:
+        """How often to ask for a manifest only ``neighbour`` advertised."""
+        return max(1, self.config.unverified_attempts - self._suspicion(neighbour))
+
+    def _want_cap(self, neighbour: str) -> int:
+        """How many unverified wants ``neighbour`` may hold."""
+        return max(1, self.config.max_wanted_per_neighbour >> self._suspicion(neighbour))
+
+    def _first_request_delay(self, neighbour: str, link: str) -> float:
+        """Back-off before the first request for a work ``neighbour`` advertised; a suspect waits
+        longer, doubling per step, up to ``request_retry_max_s``."""
+        level = self._suspicion(neighbour)
+        delay = self._request_delay(link)
+        if level:
+            quiet = self.config.request_quiet_slots * self._links[link].slot_s
+            delay += min(quiet * 2 ** level, self.config.request_retry_max_s)
+        return delay
 
     def _maybe_suppress(self, want: Want, req: fr.Request, link: str, now: float) -> None:
         ours = self._build_request(want)

@@ -293,7 +293,7 @@ class GossipEngine(EngineCore):
             return
         if self._wants.get(short) is None and self._limiter.allow(neighbour, now):
             # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
-            want = self._wants.add(short, neighbour, now)
+            want = self._wants.add(short, neighbour, now, per_neighbour=self._want_cap(neighbour))
             if want is not None:
                 want.links[link] = now
         self._progress(short, link, now)
@@ -378,7 +378,9 @@ class GossipEngine(EngineCore):
             # (full store, junk) does not keep our adverts at Imin forever
             memory = self._reacted[link]
             pair = (advert.digest, ours)
-            if pair not in memory or now - memory[pair] > timer.imax:
+            if self._suspicion(neighbour):
+                pass  # its adverts name works nobody serves: no reason to advertise back at once
+            elif pair not in memory or now - memory[pair] > timer.imax:
                 timer.hear_inconsistent(now)
                 memory[pair] = now
                 memory.move_to_end(pair)
@@ -406,13 +408,20 @@ class GossipEngine(EngineCore):
             return
         want = self._wants.get(short)
         if want is None:
-            want = self._wants.add(short, neighbour, now, verified_id=work_id)
+            want = self._wants.add(short, neighbour, now, verified_id=work_id, per_neighbour=self._want_cap(neighbour))
             if want is None:
                 self._count("wants-full")
                 return
+            if not want.verified:
+                want.next_request = now + self._first_request_delay(neighbour, link)
+        elif not want.verified and want.neighbour != neighbour and \
+                self._advertisers.score(neighbour) < self._advertisers.score(want.neighbour):
+            # a better-reputed neighbour advertises it too: charge it to them and ask soon
+            want.neighbour = neighbour
+            want.next_request = min(want.next_request, now + self._request_delay(link))
         want.links[link] = now
         if math.isinf(want.next_request) or want.attempts > 0:
-            want.next_request = min(want.next_request, now + self._request_delay(link))
+            want.next_request = min(want.next_request, now + self._first_request_delay(want.neighbour, link))
 
     def _on_takedown(self, frame: fr.TakedownFrame, link: str, now: float) -> None:
         try:

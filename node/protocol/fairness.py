@@ -6,6 +6,12 @@ airtime: asking for "everything" again and again made a holder re-send a whole w
 work) pair a budget of answer frames, a few passes over the work, refilled slowly. A frame that
 serves k requesters costs each of them 1/k, so honest neighbours that lose the same frames share
 the cost, and the budget only runs out for a requester that keeps asking for what it was sent.
+
+Adverts are cheap to lie in: a neighbour naming made-up works made every listener want them and
+ask for each several times (issue B). :class:`AdvertiserScores` counts, per neighbour, the
+works it advertised that nobody ever served; the engine lets a neighbour with a bad score create
+fewer wants, asks for them fewer times and later. A work it advertised that turns out real
+halves the score.
 """
 
 from __future__ import annotations
@@ -79,3 +85,31 @@ class AnswerCredits:
     def __len__(self) -> int:
         return len(self._credits)
 
+
+class AdvertiserScores:
+    """Per neighbour: how many works it advertised that nobody served ("unserved" score)."""
+
+    def __init__(self, max_neighbours: int) -> None:
+        self.max_neighbours = max_neighbours
+        self._scores: OrderedDict[str, int] = OrderedDict()
+
+    def score(self, neighbour: str) -> int:
+        """The neighbour's current score (0: no unserved adverts)."""
+        return self._scores.get(neighbour, 0)
+
+    def unserved(self, neighbour: str) -> None:
+        """A work this neighbour advertised was never served: count it."""
+        self._scores[neighbour] = self._scores.get(neighbour, 0) + 1
+        self._scores.move_to_end(neighbour)
+        while len(self._scores) > self.max_neighbours:
+            self._scores.popitem(last=False)
+
+    def served(self, neighbour: str) -> None:
+        """A work this neighbour advertised turned out real: halve its score."""
+        if neighbour in self._scores:
+            self._scores[neighbour] //= 2
+            if not self._scores[neighbour]:
+                del self._scores[neighbour]
+
+    def __len__(self) -> int:
+        return len(self._scores)

@@ -55,14 +55,19 @@ class WantTable:
         """Stop wanting a work."""
         self._wants.pop(short_id, None)
 
-    def add(self, short_id: bytes, neighbour: str, now: float, *, verified_id: bytes | None = None) -> Want | None:
-        """Create a want, evicting unverified ones to make room; None when the cap refuses it."""
+    def add(self, short_id: bytes, neighbour: str, now: float, *, verified_id: bytes | None = None,
+            per_neighbour: int | None = None) -> Want | None:
+        """Create a want, evicting unverified ones to make room; None when the cap refuses it.
+
+        ``per_neighbour`` lowers the neighbour's cap of unverified wants (a suspect advertiser).
+        """
         existing = self._wants.get(short_id)
         if existing is not None:
             return existing
         if verified_id is None:
             mine = [w for w in self._wants.values() if not w.verified and w.neighbour == neighbour]
-            if len(mine) >= self.max_per_neighbour:
+            cap = self.max_per_neighbour if per_neighbour is None else min(per_neighbour, self.max_per_neighbour)
+            if len(mine) >= cap:
                 return None
         if len(self._wants) >= self.max_total and not self._evict_one(protect=neighbour):
             return None

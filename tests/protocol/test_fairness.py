@@ -1,4 +1,4 @@
-"""One neighbour's requests cannot buy an unbounded share of a node's airtime."""
+"""One neighbour's requests and adverts cannot buy an unbounded share of a node's airtime."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from node.protocol import frames as fr
 from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.engine import GossipEngine
 from node.protocol.events import RxInfo
-from node.protocol.fairness import AnswerCredits
+from node.protocol.fairness import AdvertiserScores, AnswerCredits
 from node.protocol.transfers import manifest_piece
 from node.store.memory import MemoryStore
 from tests import factories
@@ -94,3 +94,73 @@ def test_a_rejected_manifest_overheard_again_is_not_reassembled_or_reverified():
     assert status.drops.get("unknown-curator") == 1  # verified (and refused) once
     assert status.drops.get("rejected") == 2 * len(pieces)
     assert status.assemblies == 0 and len(engine.store.work_ids()) == 1  # only the held work
+
+
+def test_advertiser_scores_count_unserved_adverts_and_halve_on_a_real_one():
+    scores = AdvertiserScores(max_neighbours=2)
+    for _ in range(5):
+        scores.unserved("liar")
+    assert scores.score("liar") == 5
+    scores.served("liar")
+    assert scores.score("liar") == 2
+    scores.unserved("x")
+    scores.unserved("y")
+    assert scores.score("liar") == 0 and len(scores) == 2  # bounded: the oldest is forgotten
+
+
+
+def lying_advert(rng: random.Random, extra: tuple[fr.AdvertEntry, ...] = ()) -> bytes:
+    fakes = tuple(fr.AdvertEntry(rng.randbytes(4), fr.STATE_COMPLETE) for _ in range(12))
+    return fr.encode(fr.Advert(rng.randbytes(4), 0, 1, tuple(sorted(extra + fakes, key=lambda e: e.short_id))))
+
+
+def requests_sent(engine: GossipEngine, until: float, each) -> list[tuple[float, fr.Request]]:
+    out = []
+    now = 0.0
+    while now < until:
+        each(now)
+        engine.handle_timer(now)
+        while (data := engine.poll_frame("radio", now)) is not None:
+            frame = fr.decode(data)
+            if isinstance(frame, fr.Request):
+                out.append((now, frame))
+        now += 1.0
+    return out
+
+
+def test_adverts_of_works_nobody_serves_cost_fewer_and_fewer_requests():
+    engine, _, _ = holder()
+    rng = random.Random(3)
+
+    def lie(now: float) -> None:
+        if now % 30 == 0:
+            engine.receive_frame(lying_advert(rng), "radio", RxInfo("liar"), now)
+
+    requests = requests_sent(engine, 3600.0, lie)
+    first_10_min = [r for t, r in requests if t < 600]
+    last_30_min = [r for t, r in requests if t >= 1800]
+    # without the score: 16 wants x 6 requests, refilled as they expire (~1,000 per hour)
+    assert len(requests) < 150
+    assert engine._advertisers.score("liar") >= 20
+    assert engine._want_cap("liar") == 1 and engine._unverified_attempts("liar") == 1
+    assert len(last_30_min) < len(first_10_min) / 4
+    assert engine.status(3600.0).works_wanted <= 1
+
+
+def test_a_real_work_a_suspect_also_advertises_is_fetched_when_an_honest_neighbour_offers_it():
+    engine, _, _ = holder()
+    rng = random.Random(4)
+    real = factories.make_bundle(2000, "real").work_id[:4]
+    entry = (fr.AdvertEntry(real, fr.STATE_COMPLETE),)
+
+    def lie(now: float) -> None:
+        if now % 30 == 0 and now < 1800:
+            engine.receive_frame(lying_advert(rng), "radio", RxInfo("liar"), now)
+        if now == 1800:
+            engine.receive_frame(lying_advert(rng, entry), "radio", RxInfo("liar"), now)
+        if now == 1810:
+            engine.receive_frame(fr.encode(fr.Advert(b"hon1", 0, 1, entry)), "radio", RxInfo("honest"), now)
+
+    asked = [t for t, r in requests_sent(engine, 1830.0, lie) if r.short_id == real]
+    assert asked and asked[0] < 1830  # asked within seconds of the honest advert, not after the suspect's long back-off
+    assert engine._wants.get(real).neighbour == "honest"
