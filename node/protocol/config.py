@@ -101,6 +101,8 @@ class EngineConfig:
     max_control_queue: int = 32
     neighbour_control_burst: int = 12
     neighbour_control_per_min: float = 20.0
+    neighbour_takedown_burst: int = 8  # takedowns have their own bucket (signature checks are cheap)
+    neighbour_takedown_per_min: float = 10.0
 
     def __post_init__(self) -> None:
         names = [link.name for link in self.links]

@@ -83,6 +83,8 @@ class EngineCore:
         self._peers = PeerTable(config.max_peers)
         self._limiter = NeighbourLimiter(config.neighbour_control_burst, config.neighbour_control_per_min,
                                          config.max_neighbours)
+        self._takedown_limiter = NeighbourLimiter(config.neighbour_takedown_burst,
+                                                  config.neighbour_takedown_per_min, config.max_neighbours)
         self._short_index: dict[bytes, bytes] = {}
         self._takedowns: dict[bytes, Takedown] = {}
         self._takedown_offered: OrderedDict[tuple[bytes, str], float] = OrderedDict()

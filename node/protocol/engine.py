@@ -56,8 +56,10 @@ class GossipEngine(EngineCore):
             self._drop(exc.reason, link)
             return
         neighbour = rx_info.sender or "?"
+        # Takedowns have their own bucket: a neighbour busy fetching works must not starve them.
+        limiter = self._takedown_limiter if isinstance(frame, fr.TakedownFrame) else self._limiter
         if isinstance(frame, (fr.Advert, fr.Request, fr.TakedownFrame, fr.StatusBeacon)) \
-                and not self._limiter.allow(neighbour, now):
+                and not limiter.allow(neighbour, now):
             self._drop("rate-limited", link)
             return
         if isinstance(frame, fr.DataChunk):

@@ -3,8 +3,6 @@
 import random
 import sqlite3
 
-import pytest
-
 from node.eventhub import EventHub
 from node.protocol import EngineConfig, GossipEngine, LinkConfig
 from node.protocol import frames as fr
@@ -58,8 +56,6 @@ async def test_daemon_verifies_the_store_at_start_and_demotes_a_corrupted_work(t
         assert daemon.status()["works"] == {**daemon.status()["works"], "complete": 0, "partial": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="protocol defect: takedowns share the per-neighbour control "
-                   "limiter with requests and adverts, so a busy neighbour's takedown is dropped")
 def test_a_takedown_from_a_neighbour_that_also_requests_a_lot_is_applied():
     store = MemoryStore()
     bundle = make_bundle(3000, "doomed")
