@@ -7,7 +7,6 @@ the daemon and its tests never depend on the gallery.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import logging
@@ -53,44 +52,18 @@ def build_app(ctx: GalleryContext) -> web.Application:
     return app
 
 
-HEADER_TIMEOUT_S = 20.0
-"""A connection that has not sent one complete request head by then is closed (slow-loris:
-aiohttp itself waits forever for the first request's headers). Bodies may still be slow."""
 KEEPALIVE_TIMEOUT_S = 15.0
-
-
-def _close_if_no_request(handler: Any) -> None:
-    # ``_request_count`` counts request heads parsed on this connection (aiohttp's RequestHandler).
-    transport = handler.transport
-    if transport is not None and not transport.is_closing() and handler._request_count == 0:
-        log.debug("closing a connection that sent no request head within %.0f s", HEADER_TIMEOUT_S)
-        transport.close()
-
-
-class GuardedTCPSite(web.TCPSite):
-    """A TCP site whose connections must send a request head within :data:`HEADER_TIMEOUT_S`."""
-
-    async def start(self) -> None:
-        """Listen like ``TCPSite.start``, with every new connection put on the header deadline."""
-        await web.BaseSite.start(self)
-        loop = asyncio.get_running_loop()
-        server = self._runner.server
-        assert server is not None
-
-        def protocol() -> asyncio.Protocol:
-            handler = server()
-            loop.call_later(HEADER_TIMEOUT_S, _close_if_no_request, handler)
-            return handler
-
-        self._server = await loop.create_server(protocol, self._host, self._port, backlog=self._backlog,
-                                                reuse_address=self._reuse_address, reuse_port=self._reuse_port)
+"""aiohttp closes a connection that has sent no complete request head this long after it opened
+(or after its last response), however slowly bytes trickle in: the slow-loris bound. The
+default (75 s) would let a few hundred phones' worth of idle sockets pile up. A slow request
+*body* (an upload over weak Wi-Fi) is not affected."""
 
 
 async def start_http(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve ``app``; returns the runner (for cleanup) and the port actually bound."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=KEEPALIVE_TIMEOUT_S)
     await runner.setup()
-    site = GuardedTCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port)
     try:
         await site.start()
     except OSError:
