@@ -7,8 +7,8 @@ random point of that activity, opens and verifies its store from outside, and re
 * ``transfer``: a fresh work is uploaded to the source; the victim is killed once it holds a
   random number of that work's chunks (never all). After the restart the transfer must resume
   and the work be served byte for byte.
-* ``ingest``: a thread uploads fresh works to the victim back to back; the kill lands at a
-  random moment. Every upload the victim acknowledged (303) must be complete after the cut;
+* ``ingest``: a thread uploads fresh works to the victim back to back; the kill lands right
+  after a random number of them were acknowledged, while the next one is on its way. Every upload the victim acknowledged (303) must be complete after the cut;
   the others must be complete or absent, never partial.
 * ``takedown``: works uploaded to the victim are taken down by curator-signed takedown frames
   published on the broker; the kill lands at a random moment after the first frame. After
@@ -51,7 +51,7 @@ from tests.transport.broker import Mosquitto
 PHASES = ("transfer", "ingest", "takedown")
 RATE_BYTES_PER_S = 20_000.0
 RESUME_TIMEOUT_S = 120.0
-UPLOADS_PER_CYCLE = 4
+UPLOADS_PER_CYCLE = 8
 TAKEDOWNS_PER_CYCLE = 2
 MESH_TAKEDOWN_WAIT_S = 10.0
 
@@ -185,7 +185,9 @@ class PowerCutRun:
 
         thread = threading.Thread(target=uploader)
         thread.start()
-        time.sleep(self.rng.uniform(0.02, 0.4))
+        # Kill right after a random number of acknowledged uploads, so the next one is in flight.
+        target = self.rng.randint(1, UPLOADS_PER_CYCLE - 4)
+        wait_for(lambda: len(acknowledged) >= target or not thread.is_alive(), 60, 0.001, "uploads")
         check = self._kill_and_check()
         thread.join(10)
         self.tally.add("uploads-acknowledged", len(acknowledged))
