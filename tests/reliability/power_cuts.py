@@ -8,8 +8,9 @@ random point of that activity, opens and verifies its store from outside, and re
   random number of that work's chunks (never all). After the restart the transfer must resume
   and the work be served byte for byte.
 * ``ingest``: a thread uploads fresh works to the victim back to back; the kill lands right
-  after a random number of them were acknowledged, while the next one is on its way. Every upload the victim acknowledged (303) must be complete after the cut;
-  the others must be complete or absent, never partial.
+  after a random number of them were acknowledged, while the next one is on its way. Every
+  upload the victim acknowledged (303) must be complete after the cut; the others must be
+  complete or absent, never partial.
 * ``takedown``: works uploaded to the victim are taken down by curator-signed takedown frames
   published on the broker; the kill lands at a random moment after the first frame. After
   the restart every one of them must end up taken down: the source re-offers the takedown
