@@ -9,6 +9,7 @@ Exit status 1 when a work was lost or a daemon crashed.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--broker-restarts", type=int, default=20)
     parser.add_argument("--radio-drops", type=int, default=50)
+    parser.add_argument("--keep", metavar="DIR", help="run the radio drops in DIR and keep the daemons' logs")
     args = parser.parse_args()
     failed = False
     if args.broker_restarts:
@@ -41,10 +43,13 @@ def main() -> int:
         failed |= bool(tally["works-lost"] or tally["crashed"] or tally["unclean-exits"])
     if args.radio_drops:
         started = time.monotonic()
-        with tempfile.TemporaryDirectory() as tmp:
-            tally = radio_drops(Path(tmp), args.radio_drops)
+        workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp())
+        workdir.mkdir(parents=True, exist_ok=True)
+        tally = radio_drops(workdir, args.radio_drops)
+        if not args.keep:
+            shutil.rmtree(workdir)
         print(tally.report(f"radio TCP link dropped {args.radio_drops} times ({time.monotonic() - started:.0f} s)"))
-        failed |= bool(tally["works-lost"] or tally["crashed"] or tally["unclean-exits"])
+        failed |= bool(tally["works-lost"] or tally["crashed"] or tally["unclean-exits"] or tally["stalled"])
     return 1 if failed else 0
 
 

@@ -154,9 +154,15 @@ def radio_drops(workdir: Path, drops: int, seed: int = 5, work_size: int = 3000)
             source.start()
             sink.start()
             bundle = run.send_work(work_size)
-            for _ in range(drops):
-                if chunks_held(sink.data_dir, bundle.work_id) == len(bundle.chunks()):
-                    bundle = run.send_work(work_size)  # keep a transfer in flight
+            for drop in range(drops):
+                try:
+                    if chunks_held(sink.data_dir, bundle.work_id) == len(bundle.chunks()):
+                        bundle = run.send_work(work_size)  # keep a transfer in flight
+                except AssertionError as exc:  # counted and described; the final count shows the loss
+                    run.tally.add("stalled")
+                    links = [d.status()["links"]["radio"] for d in (source, sink)]
+                    run.tally.notes.append(f"after {drop} drops: {exc}; source radio {links[0]}; sink radio {links[1]}")
+                    break
                 name = run.rng.choice(("a", "b"))
                 run.note_mid_transfer(bundle)
                 old = drop_client(radios, name)
