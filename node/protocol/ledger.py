@@ -51,14 +51,23 @@ class AirtimeLedger:
         """
         if airtime > self.limit_s:
             return math.inf
-        self._expire(now)
-        excess = self._total + airtime - self.limit_s
+        # A pure query: callers ask about future times (the timer asks when a queued frame
+        # could go), and expiring entries as of a future time would drop them from the books
+        # before a frame sent now, so the ledger would under-count the real rolling hour.
+        total = self._total
+        live = iter(self._entries)
+        entry: _Entry | None = next(live, None)
+        while entry is not None and entry.start + entry.airtime + self.window_s <= now:
+            total -= entry.airtime
+            entry = next(live, None)
+        excess = total + airtime - self.limit_s
         if excess <= 1e-9:
             return now
-        for entry in self._entries:
+        while entry is not None:
             excess -= entry.airtime
             if excess <= 1e-9:
                 return entry.start + entry.airtime + self.window_s
+            entry = next(live, None)
         return math.inf  # unreachable: the loop frees everything
 
     def record(self, airtime: float, now: float) -> None:
@@ -98,13 +107,20 @@ class TokenBucket:
             self._stamp = now
 
     def available_at(self, cost: float, now: float) -> float:
-        """Earliest time >= ``now`` at which ``cost`` tokens are in the bucket."""
+        """Earliest time >= ``now`` at which ``cost`` tokens are in the bucket.
+
+        A pure query: ``now`` may lie in the future (when could a queued frame go?). Refilling
+        up to it would move the bucket's stamp ahead of the real clock and stop every refill
+        until the clock caught up (the ~60 s IP-link stall behind a far-off takedown repeat).
+        """
         if cost > self.burst:
             return math.inf
-        self._refill(now)
-        if self._tokens >= cost:
+        tokens = self._tokens
+        if now > self._stamp:
+            tokens = min(self.burst, tokens + (now - self._stamp) * self.rate)
+        if tokens >= cost:
             return now
-        return now + (cost - self._tokens) / self.rate
+        return now + (cost - tokens) / self.rate
 
     def take(self, cost: float, now: float) -> bool:
         """Spend ``cost`` tokens if they are there; False (and nothing spent) otherwise."""
