@@ -5,8 +5,8 @@ configuration, packets arrive on the process-global pubsub bus from the library'
 thread, ``sendData`` may block while the radio's TX queue is full, and ``close()`` can hang
 (reference/aesthetics.md §5). So:
 
-* connect, send and close run in daemon threads, close with a timeout (a hung library thread
-  must never keep the process from exiting, so not the loop's default executor);
+* connect, send and close run in daemon threads, send and close with a timeout (a hung
+  library thread must never keep the process from exiting, so not the loop's default executor);
 * pubsub callbacks only check that the packet is from *our* interface and hop to the loop with
   ``loop.call_soon_threadsafe``; no protocol code ever runs on a foreign thread;
 * frames go out as broadcasts on a PRIVATE_APP port (256 by default, 256..511), hop limit 0
@@ -54,6 +54,7 @@ class RadioSettings:
     preset: str = "LONG_FAST"
     connect_timeout_s: float = 60.0
     close_timeout_s: float = 10.0
+    send_timeout_s: float = 30.0
     backoff_initial_s: float = 2.0
     backoff_max_s: float = 120.0
 
@@ -299,10 +300,17 @@ class MeshtasticTransport(Transport):
                 self.drop("oversize-out")
                 continue
             try:
-                packet = await in_daemon_thread(
+                packet = await asyncio.wait_for(in_daemon_thread(
                     self._iface.sendData, frame, destinationId=BROADCAST_NUM, portNum=self.settings.port,
                     wantAck=False, hopLimit=0,
-                )
+                ), self.settings.send_timeout_s)
+            except TimeoutError:
+                # The library waits in sendData, forever, for TX-queue space the radio reports in
+                # QueueStatus messages; after its own TCP reconnect those may never come. Reopen.
+                self.state.last_error = f"send: no answer in {self.settings.send_timeout_s:.0f} s"
+                log.warning("radio send hung link=%s; reopening the device", self.link)
+                release_stuck_send(self._iface)
+                return
             except Exception as exc:  # broken pipe, serial error, library error
                 self.state.last_error = f"send: {exc or type(exc).__name__}"
                 log.warning("radio send failed link=%s error=%r", self.link, self.state.last_error)
@@ -363,6 +371,16 @@ def _number(value: Any) -> float | None:
     except OverflowError:  # an int beyond the float range
         return None
     return number if math.isfinite(number) else None
+
+
+def release_stuck_send(iface: Any) -> None:
+    """Let a library thread stuck waiting for TX-queue space finish (its interface is abandoned).
+
+    ``MeshInterface._sendToRadio`` sleeps while ``queueStatus.free`` is 0; with no status it
+    assumes space, writes to the dead connection and returns, so the thread does not leak.
+    """
+    with contextlib.suppress(Exception):
+        iface.queueStatus = None
 
 
 def in_daemon_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[Any]:

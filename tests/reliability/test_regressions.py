@@ -1,7 +1,11 @@
 """Regression tests for defects the reliability runs found (see docs/RELIABILITY.md, "Defects")."""
 
+import asyncio
 import random
 import sqlite3
+import threading
+import time
+from types import SimpleNamespace
 
 from node.eventhub import EventHub
 from node.protocol import EngineConfig, GossipEngine, LinkConfig
@@ -68,3 +72,57 @@ def test_a_takedown_from_a_neighbour_that_also_requests_a_lot_is_applied():
         engine.receive_frame(fr.encode(request), "mqtt", peer, 1.0)
     engine.receive_frame(takedown_frame(bundle.work_id), "mqtt", peer, 1.0)
     assert store.is_taken_down(bundle.work_id)
+
+
+class QueueStuckInterface:
+    """Like the meshtastic library after its own TCP reconnect: sendData waits for TX-queue
+    space (``queueStatus.free``) that the radio never reports again."""
+
+    def __init__(self):
+        from tests.transport.test_meshtastic_adapter import StandInInterface
+
+        self._inner = StandInInterface()
+        self.localNode = self._inner.localNode
+        self.getMyNodeInfo = self._inner.getMyNodeInfo
+        self.close = self._inner.close
+        self.queueStatus = SimpleNamespace(free=0)
+        self.sends_finished = threading.Event()
+
+    def sendData(self, data, **kwargs):
+        while self.queueStatus is not None and self.queueStatus.free <= 0:
+            time.sleep(0.01)
+        self.sends_finished.set()
+        return SimpleNamespace(id=1)
+
+
+async def test_a_send_that_never_returns_reopens_the_radio():
+    # Was: the pump awaited sendData forever; the daemon stayed "connected" and sent nothing
+    # (the 50-drop radio run stalled after 4 drops).
+    from node.transport.meshtastic_radio import MeshtasticTransport, RadioSettings
+    from tests.transport.hosts import RecordingHost
+    from tests.transport.test_meshtastic_adapter import StandInInterface, wait_until
+
+    made = []
+
+    def factory(settings):
+        iface = QueueStuckInterface() if not made else StandInInterface()
+        made.append(iface)
+        return iface
+
+    settings = RadioSettings("tcp:127.0.0.1:4403", backoff_initial_s=0.05, backoff_max_s=0.1,
+                             close_timeout_s=0.5, send_timeout_s=0.3)
+    transport = MeshtasticTransport("radio", settings, factory)
+    host = RecordingHost()
+    host.queue("radio", b"\x13first")
+    task = asyncio.create_task(transport.run(host))
+    try:
+        await wait_until(lambda: len(made) == 2 and transport.state.connected)
+        assert "no answer" in (transport.state.last_error or "")
+        host.queue("radio", b"\x13second")
+        transport.wake()
+        await wait_until(lambda: made[1].sent)
+        assert made[1].sent[0][0] == b"\x13second"
+        assert made[0].sends_finished.wait(2)  # the stuck library thread was let go
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
