@@ -101,6 +101,7 @@ class EngineConfig:
     max_control_queue: int = 32
     neighbour_control_burst: int = 12
     neighbour_control_per_min: float = 20.0
+    ip_control_factor: float = 20.0  # IP links: this many times the control budget of a radio link
     neighbour_takedown_burst: int = 8  # takedowns have their own bucket (signature checks are cheap)
     neighbour_takedown_per_min: float = 10.0
 

@@ -81,8 +81,13 @@ class EngineCore:
         self._early = EarlyChunks(config.max_early_chunk_bytes)
         self._decoders = DecoderTable(config.max_coded_works, config.max_coded_rows)
         self._peers = PeerTable(config.max_peers)
-        self._limiter = NeighbourLimiter(config.neighbour_control_burst, config.neighbour_control_per_min,
-                                         config.max_neighbours)
+        # IP links carry far more than a radio can, so their neighbours get a larger control budget.
+        self._limiters = {
+            link.name: NeighbourLimiter(
+                round(config.neighbour_control_burst * (config.ip_control_factor if link.kind == "ip" else 1)),
+                config.neighbour_control_per_min * (config.ip_control_factor if link.kind == "ip" else 1),
+                config.max_neighbours)
+            for link in config.links}
         self._takedown_limiter = NeighbourLimiter(config.neighbour_takedown_burst,
                                                   config.neighbour_takedown_per_min, config.max_neighbours)
         self._short_index: dict[bytes, bytes] = {}

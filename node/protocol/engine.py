@@ -57,7 +57,7 @@ class GossipEngine(EngineCore):
             return
         neighbour = rx_info.sender or "?"
         # Takedowns have their own bucket: a neighbour busy fetching works must not starve them.
-        limiter = self._takedown_limiter if isinstance(frame, fr.TakedownFrame) else self._limiter
+        limiter = self._takedown_limiter if isinstance(frame, fr.TakedownFrame) else self._limiters[link]
         if isinstance(frame, (fr.Advert, fr.Request, fr.TakedownFrame, fr.StatusBeacon)) \
                 and not limiter.allow(neighbour, now):
             self._drop("rate-limited", link)
@@ -293,7 +293,7 @@ class GossipEngine(EngineCore):
         if not assembly.add(frame.index, frame.data):
             self._drop("duplicate", link)
             return
-        if self._wants.get(short) is None and self._limiter.allow(neighbour, now):
+        if self._wants.get(short) is None and self._limiters[link].allow(neighbour, now):
             # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
             want = self._wants.add(short, neighbour, now, per_neighbour=self._want_cap(neighbour))
             if want is not None:

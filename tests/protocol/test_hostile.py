@@ -155,7 +155,7 @@ def test_a_junk_flooding_neighbour_leaves_delivery_intact_and_memory_bounded():
         assert status.works_wanted <= cfg.max_wanted
         assert status.assemblies <= cfg.max_assemblies
         assert engine._early.buffered_bytes <= cfg.max_early_chunk_bytes
-        assert len(engine._limiter) <= cfg.max_neighbours
+        assert all(len(limiter) <= cfg.max_neighbours for limiter in engine._limiters.values())
         assert all(q.queued < 5000 for q in status.links.values())
         assert mesh.nodes[name].store.work_ids() == [work_id]
         assert status.drops.get("rate-limited", 0) > 0
