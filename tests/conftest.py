@@ -1,3 +1,5 @@
+"""Fixtures shared by the test packages that run real brokers and daemons."""
+
 import pytest
 
 from tests.transport.broker import Mosquitto
