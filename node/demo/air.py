@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from node.protocol.airtime import EU868_DUTY_CYCLE, Preset
 from node.protocol.events import RxInfo
-from node.transport.base import LinkHost, Transport
+from node.transport.base import InboxTransport, LinkHost
 from simulator.links import LinkTable
 from simulator.phy import ChannelModel, Signal, survives, symbol_time
 from simulator.scenarios import Topology
@@ -117,10 +117,10 @@ class DemoAir:
             if reception.lost or not reception.signal.decodable or half_duplex or member is None:
                 continue
             snr = self.model.snr_db(reception.signal.power, self.preset)
-            member.receive(tx.data, RxInfo(sender=name, snr=round(snr, 2), rssi=round(reception.signal.power, 1)))
+            member.arrive(tx.data, RxInfo(sender=name, snr=round(snr, 2), rssi=round(reception.signal.power, 1)))
 
 
-class AirTransport(Transport):
+class AirTransport(InboxTransport):
     """One venue node's radio on the :class:`DemoAir` channel."""
 
     kind = "lora"
@@ -130,13 +130,8 @@ class AirTransport(Transport):
         self.air = air
         self.index = index
         self.preset = air.preset.name
-        self._inbox: asyncio.Queue[tuple[bytes, RxInfo]] = asyncio.Queue()
         self._sent: deque[tuple[float, float]] = deque()  # (engine time, airtime) in the last hour
         self._rng = random.Random(1000 + index)
-
-    def receive(self, data: bytes, rx_info: RxInfo) -> None:
-        """Called by the channel: a frame arrived intact."""
-        self._inbox.put_nowait((data, rx_info))
 
     def _duty_cycle_allows(self, airtime: float) -> bool:
         now = self.air.now_ticks() / TICKS
@@ -145,23 +140,14 @@ class AirTransport(Transport):
         used = sum(a for _, a in self._sent)
         return used + airtime <= EU868_DUTY_CYCLE * HOUR
 
-    async def run(self, host: LinkHost) -> None:
-        """Receive and transmit until cancelled."""
+    def attach(self) -> None:
+        """Join the channel."""
         self.air.join(self)
-        self.state.connected = True
         self.state.details["preset"] = self.preset
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._receive_loop(host))
-                group.create_task(self._send_loop(host))
-        finally:
-            self.state.connected = False
-            self.air.leave(self)
 
-    async def _receive_loop(self, host: LinkHost) -> None:
-        while True:
-            data, rx_info = await self._inbox.get()
-            self.hand_over(host, data, rx_info)
+    def detach(self) -> None:
+        """Leave the channel."""
+        self.air.leave(self)
 
     async def _send_loop(self, host: LinkHost) -> None:
         slot = self.air.preset.slot_time / self.air.speed

@@ -145,3 +145,46 @@ class Transport(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release the medium at shutdown (bounded in time)."""
+
+
+class InboxTransport(Transport):
+    """A transport for in-process media (the memory bus, the demo's air): frames arrive in a queue.
+
+    The medium calls :meth:`arrive`; subclasses implement :meth:`_send_loop` and the two hooks
+    that attach to and detach from their medium.
+    """
+
+    def __init__(self, link: str) -> None:
+        super().__init__(link)
+        self._inbox: asyncio.Queue[tuple[bytes, RxInfo]] = asyncio.Queue()
+
+    def arrive(self, data: bytes, rx_info: RxInfo) -> None:
+        """Called by the medium: a frame reached this node."""
+        self._inbox.put_nowait((data, rx_info))
+
+    def attach(self) -> None:
+        """Join the medium (called when :meth:`run` starts)."""
+
+    def detach(self) -> None:
+        """Leave the medium (called when :meth:`run` ends)."""
+
+    async def run(self, host: LinkHost) -> None:
+        """Attach, then receive and send until cancelled."""
+        self.attach()
+        self.state.connected = True
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._receive_loop(host))
+                group.create_task(self._send_loop(host))
+        finally:
+            self.state.connected = False
+            self.detach()
+
+    async def _receive_loop(self, host: LinkHost) -> None:
+        while True:
+            data, rx_info = await self._inbox.get()
+            self.hand_over(host, data, rx_info)
+
+    @abstractmethod
+    async def _send_loop(self, host: LinkHost) -> None:
+        """Poll the engine and put its frames on the medium, until cancelled."""

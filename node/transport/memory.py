@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from node.protocol.events import RxInfo
-from node.transport.base import LinkHost, LinkKind, Transport
+from node.transport.base import InboxTransport, LinkHost, LinkKind
 
 
 class MemoryBus:
@@ -40,7 +40,7 @@ class MemoryBus:
                 member.enqueue(data, sender.node_id)
 
 
-class MemoryTransport(Transport):
+class MemoryTransport(InboxTransport):
     """One node's link on a :class:`MemoryBus`."""
 
     def __init__(self, link: str, bus: MemoryBus, node_id: str, kind: LinkKind = "ip") -> None:
@@ -48,28 +48,18 @@ class MemoryTransport(Transport):
         self.kind = kind
         self.bus = bus
         self.node_id = node_id
-        self._inbox: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
 
     def enqueue(self, data: bytes, sender: str) -> None:
         """Called by the bus: a frame from ``sender`` arrived."""
-        self._inbox.put_nowait((data, sender))
+        self.arrive(data, RxInfo(sender=sender))
 
-    async def run(self, host: LinkHost) -> None:
-        """Join the bus, then receive and send until cancelled."""
+    def attach(self) -> None:
+        """Join the bus."""
         self.bus.join(self)
-        self.state.connected = True
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._receive_loop(host))
-                group.create_task(self._send_loop(host))
-        finally:
-            self.state.connected = False
-            self.bus.leave(self)
 
-    async def _receive_loop(self, host: LinkHost) -> None:
-        while True:
-            data, sender = await self._inbox.get()
-            self.hand_over(host, data, RxInfo(sender=sender))
+    def detach(self) -> None:
+        """Leave the bus."""
+        self.bus.leave(self)
 
     async def _send_loop(self, host: LinkHost) -> None:
         while True:
