@@ -34,7 +34,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise CommandError(f"{out} exists; use --force to overwrite")
     key = SecretKey.generate(args.role)
-    pub_path = write_keypair(key, out)
+    try:
+        out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pub_path = write_keypair(key, out)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror}") from None
     print(f"{args.role} key written to {out} (mode 0600), public key {pub_path}")
     print(f"fingerprint {key.public.fingerprint}")
     return 0

@@ -90,3 +90,12 @@ def test_a_reason_too_long_for_one_frame_is_refused(ws, tmp_path: Path) -> None:
                  "--reason", "x" * 59, "--out", tmp_path / "t")
     assert run.status == 1 and "too long to fit one radio frame" in run.err
     assert not (tmp_path / "t").exists()
+
+
+def test_keys_new_creates_a_private_directory_for_the_key(ws, tmp_path: Path) -> None:
+    target = tmp_path / "home" / ".mesh-art" / "me.key"
+    result = ws.run("keys", "new", "--role", "artist", "--out", target)
+    assert result.status == 0, result.err
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+    assert load_secret(target, role="artist").public.fingerprint in result.out
