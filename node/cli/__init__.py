@@ -32,6 +32,17 @@ class CommandError(Exception):
         self.status = status
 
 
+def add_trust_argument(parser: argparse.ArgumentParser) -> None:
+    """``--trust CURATOR_PUB`` (repeatable), as every command that verifies works takes it."""
+    parser.add_argument("--trust", action="append", default=[], metavar="CURATOR_PUB",
+                        help="a trusted curator public key (.pub file or base64); repeatable")
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir DIR``, the node's data directory (required)."""
+    parser.add_argument("--data-dir", required=True, help="the node's data directory")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     parser = argparse.ArgumentParser(

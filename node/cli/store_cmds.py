@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from node.artwork.keys import PublicKey
-from node.cli import CommandError
+from node.cli import CommandError, add_data_dir_argument, add_trust_argument
 from node.cli.verify import load_trust, verified_bundle
 from node.store.base import StoreError, WorkSummary
 from node.store.sqlite import SqliteStore
@@ -98,11 +98,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``ingest`` and ``works``."""
     ingest = subparsers.add_parser("ingest", help="verify bundles and add them to a node's store")
     ingest.add_argument("bundles", nargs="+", metavar="BUNDLE")
-    ingest.add_argument("--data-dir", required=True, help="the node's data directory")
-    ingest.add_argument("--trust", action="append", default=[], metavar="CURATOR_PUB",
-                        help="a trusted curator public key; repeatable")
+    add_data_dir_argument(ingest)
+    add_trust_argument(ingest)
     ingest.set_defaults(func=cmd_ingest)
     works = subparsers.add_parser("works", help="list the works in a node's store")
-    works.add_argument("--data-dir", required=True, help="the node's data directory")
+    add_data_dir_argument(works)
     works.add_argument("--json", action="store_true", help="machine-readable output with full work ids")
     works.set_defaults(func=cmd_works)

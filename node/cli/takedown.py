@@ -11,7 +11,7 @@ from node.artwork.errors import KeyFileError, VerificationError
 from node.artwork.keys import load_secret
 from node.artwork.manifest import parse_manifest
 from node.artwork.takedown import Takedown, verify_takedown
-from node.cli import CommandError
+from node.cli import CommandError, add_data_dir_argument, add_trust_argument
 from node.cli.store_cmds import open_store
 from node.cli.verify import load_trust, read_file
 
@@ -89,7 +89,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sign.set_defaults(func=cmd_takedown)
     apply = subparsers.add_parser("ingest-takedown", help="verify a takedown and apply it to a node's store")
     apply.add_argument("file", metavar="FILE", help="a takedown file from `mesh-art takedown`")
-    apply.add_argument("--data-dir", required=True, help="the node's data directory")
-    apply.add_argument("--trust", action="append", default=[], metavar="CURATOR_PUB",
-                       help="a trusted curator public key; repeatable")
+    add_data_dir_argument(apply)
+    add_trust_argument(apply)
     apply.set_defaults(func=cmd_ingest_takedown)

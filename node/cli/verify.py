@@ -12,7 +12,7 @@ from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import KeyFileError, VerificationError
 from node.artwork.keys import PublicKey, load_public
 from node.artwork.licences import licence_name
-from node.cli import CommandError
+from node.cli import CommandError, add_trust_argument
 from node.cli.keys import parse_date
 
 
@@ -81,8 +81,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``verify``."""
     verify = subparsers.add_parser("verify", help="check a bundle's signatures and hashes")
     verify.add_argument("bundle", metavar="BUNDLE", help="a .meshart bundle file")
-    verify.add_argument("--trust", action="append", default=[], metavar="CURATOR_PUB",
-                        help="a trusted curator public key (.pub file or base64); repeatable")
+    add_trust_argument(verify)
     verify.add_argument("--at", metavar="DATE",
                         help="check the endorsement's validity on this date (YYYY-MM-DD) instead of today")
     verify.set_defaults(func=cmd_verify)
