@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from node.protocol.airtime import preset as lookup_preset
+from node.lora import preset as lookup_preset
 from node.transport.meshtastic_radio import RadioSettings, parse_device
 from node.transport.mqtt import MqttSettings
 

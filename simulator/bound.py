@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from node.lora import MAX_APP_PAYLOAD
+
 EXACT_LIMIT = 30  # exact search up to this many reachable nodes, greedy above
-MAX_FRAME_PAYLOAD = 231
+MAX_FRAME_PAYLOAD = MAX_APP_PAYLOAD
 
 
 @dataclass(frozen=True)

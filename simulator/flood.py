@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 
 from node.artwork import TrustAnchors
 from node.artwork.bundle import Bundle
-from node.artwork.chunks import CHUNK_SIZE
 from node.artwork.errors import VerificationError
 from node.artwork.manifest import verify_manifest
-from node.protocol.airtime import Preset
+from node.lora import MAX_APP_PAYLOAD, Preset
 from node.protocol.events import RxInfo
 from node.store.base import StoreError, WorkStore
 
@@ -39,7 +38,9 @@ CW_MIN, CW_MAX = 3, 8
 SNR_MIN, SNR_MAX = -20, 10
 NUM_RELIABLE_RETX = 3
 _ROUTING = struct.Struct(">IIB")  # from, packet id, hop limit
-_PIECE = struct.Struct(">B4sHH")  # kind, short work id, index, count
+_PIECE = struct.Struct(">B4sH")  # kind, short work id, index
+_MANIFEST_PIECE = struct.Struct(">B4sHH")  # kind, short work id, index, piece count
+MANIFEST_BODY = MAX_APP_PAYLOAD - _MANIFEST_PIECE.size  # 222: every packet fits the 231-byte payload
 KIND_MANIFEST, KIND_CHUNK = 1, 2
 
 
@@ -63,10 +64,10 @@ def work_packets(bundle: Bundle) -> list[bytes]:
     """The manifest bytes and every chunk, each cut to fit one frame like the gossip data frames."""
     short = bundle.signed.short_id
     raw = bundle.signed.raw
-    pieces = [raw[i : i + CHUNK_SIZE] for i in range(0, len(raw), CHUNK_SIZE)]
-    chunks = bundle.chunks()
-    out = [_PIECE.pack(KIND_MANIFEST, short, i, len(pieces)) + p for i, p in enumerate(pieces)]
-    out += [_PIECE.pack(KIND_CHUNK, short, i, len(chunks)) + c for i, c in enumerate(chunks)]
+    pieces = [raw[i : i + MANIFEST_BODY] for i in range(0, len(raw), MANIFEST_BODY)]
+    out = [_MANIFEST_PIECE.pack(KIND_MANIFEST, short, i, len(pieces)) + p for i, p in enumerate(pieces)]
+    out += [_PIECE.pack(KIND_CHUNK, short, i) + c for i, c in enumerate(bundle.chunks())]
+    assert all(len(frame) <= MAX_APP_PAYLOAD for frame in out)
     return out
 
 
@@ -104,7 +105,7 @@ class FloodAgent:
         self.holdings = holdings
         self.rng = rng
         self.slot = preset.slot_time
-        self.full_airtime = preset.frame_airtime(231)
+        self.full_airtime = preset.frame_airtime(MAX_APP_PAYLOAD)
         self.trust = trust
         self.seen: set[tuple[int, int]] = set()
         self.pending: dict[tuple[int, int], _Pending] = {}
@@ -222,10 +223,12 @@ class FloodAgent:
     def _take(self, payload: bytes, now: float) -> None:
         if len(payload) < _PIECE.size:
             return
-        kind, _short, index, count = _PIECE.unpack_from(payload)
+        kind, _short, index = _PIECE.unpack_from(payload)
         body = payload[_PIECE.size :]
         h = self.holdings
-        if kind == KIND_MANIFEST and h.work_id is None:
+        if kind == KIND_MANIFEST and h.work_id is None and len(payload) >= _MANIFEST_PIECE.size:
+            count = _MANIFEST_PIECE.unpack_from(payload)[3]
+            body = payload[_MANIFEST_PIECE.size :]
             h.manifest_pieces[index] = body
             if len(h.manifest_pieces) == count:
                 self._assemble_manifest(count, now)

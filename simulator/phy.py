@@ -1,6 +1,6 @@
 """LoRa physical layer: time on air, presets, link budget and the reception rules.
 
-Time on air and the preset table come from :mod:`node.protocol.airtime` (one formula for the
+Time on air and the preset table come from :mod:`node.lora` (one formula for the
 engine's ledger and the simulator). Everything else here is the channel model, with its
 defaults taken from published LoRa simulators (see ``docs/simulator.md`` for the citations):
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from node.protocol.airtime import (
+from node.lora import (
     EU868_DUTY_CYCLE,
     EU868_MAX_TX_DBM,
     EU868_PRESETS,

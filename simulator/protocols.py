@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from node.protocol.airtime import Preset
+from node.lora import Preset
 from simulator.agent import NodeAgent
 from simulator.flood import FloodAgent, FloodHoldings
 from simulator.workload import Workload

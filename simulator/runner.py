@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.lora import MAX_APP_PAYLOAD
 from simulator.bound import bound_airtime, min_connected_dominating_set
 from simulator.clock import TICKS_PER_SECOND, to_seconds
 from simulator.phy import ChannelModel, preset
@@ -94,7 +95,7 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
     p = world.preset
     hops = world.links.hops_from(world.source)
     mcds = min_connected_dominating_set(world.links.usable, world.source)
-    full_frame = p.frame_airtime(231)
+    full_frame = p.frame_airtime(MAX_APP_PAYLOAD)
     bound = bound_airtime(spec.size, full_frame, len(mcds.members))
     nodes: list[dict[str, Any]] = []
     airtime_total = 0.0

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.lora import MAX_APP_PAYLOAD, onair_bytes
 from node.protocol.events import RxInfo
 from node.store.memory import MemoryStore
 from simulator.agent import LORA_LINK, NodeAgent, inband_header_bytes
@@ -28,7 +29,6 @@ from simulator.links import LinkTable
 from simulator.phy import (
     CRITICAL_PREAMBLE_SYMBOLS,
     EU868_DUTY_CYCLE,
-    MESHTASTIC_HEADER,
     MESHTASTIC_PREAMBLE,
     ChannelModel,
     Preset,
@@ -95,6 +95,7 @@ class SimNode:
     frames_sent: int = 0
     frames_received: int = 0
     refused: int = 0
+    too_large: int = 0
     collisions: int = 0
     completed_at: int | None = None
 
@@ -139,7 +140,7 @@ class World:
         self.critical = round((MESHTASTIC_PREAMBLE - CRITICAL_PREAMBLE_SYMBOLS) * symbol_time(preset)
                               * TICKS_PER_SECOND)
         self.cad_dbm = self.links.threshold_dbm - CAD_MARGIN_DB
-        self.full_frame = self._airtime(231 + MESHTASTIC_HEADER)
+        self.full_frame = self._airtime(onair_bytes(MAX_APP_PAYLOAD))
         self._airtimes: dict[int, int] = {}
         self.source = topology.index(topology.source)
         self.nodes = [SimNode(i, spec, MemoryStore(), DutyCycleLedger(duty_cycle, duty_rule))
@@ -292,7 +293,12 @@ class World:
             return
         node.idle_polls = 0
         node.hold_until = 0
-        onair = len(frame) + MESHTASTIC_HEADER - inband_header_bytes(agent)
+        payload_len = len(frame) - inband_header_bytes(agent)
+        if payload_len > MAX_APP_PAYLOAD:  # Router::perhapsEncode answers TOO_LARGE; nothing is sent
+            node.too_large += 1
+            self._after_agent(node)
+            return
+        onair = onair_bytes(payload_len)
         airtime = self._airtimes.get(onair)
         if airtime is None:
             airtime = self._airtimes[onair] = self._airtime(onair)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 
-MAX_FRAME_PAYLOAD = 231
+from node.lora import MAX_APP_PAYLOAD
+
+MAX_FRAME_PAYLOAD = MAX_APP_PAYLOAD
 DATA_FRAME_HEADER = 7
 CHUNK_SIZE = MAX_FRAME_PAYLOAD - DATA_FRAME_HEADER  # 224
 CHUNK_HASH_LEN = 8

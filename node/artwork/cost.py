@@ -3,7 +3,7 @@
 A work travels as its manifest, cut into pieces of :data:`MANIFEST_PIECE` bytes (231 minus an
 8-byte manifest frame header: kind, short id, piece index, total length), then one data frame
 per 224-byte chunk (7-byte header). Every frame's airtime comes from
-:meth:`node.protocol.airtime.Preset.frame_airtime`, and the EU868 10 % duty cycle on the
+:meth:`node.lora.Preset.frame_airtime`, and the EU868 10 % duty cycle on the
 869.4-869.65 MHz sub-band allows 360 s of transmission per rolling hour.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from node.artwork import chunks
-from node.protocol.airtime import EU868_DUTY_CYCLE, EU868_PRESETS, Preset
+from node.lora import EU868_DUTY_CYCLE, EU868_PRESETS, Preset
 
 MANIFEST_FRAME_HEADER = 8
 MANIFEST_PIECE = chunks.MAX_FRAME_PAYLOAD - MANIFEST_FRAME_HEADER  # 223

@@ -58,7 +58,7 @@ def _print_status(network: object) -> None:
 
 def cmd_radios(args: argparse.Namespace) -> int:
     """Run until interrupted."""
-    from node.protocol.airtime import preset
+    from node.lora import preset
 
     try:
         preset(args.preset)

@@ -13,7 +13,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from node.protocol.airtime import EU868_DUTY_CYCLE, Preset
+from node.lora import EU868_DUTY_CYCLE, Preset
 from node.protocol.events import RxInfo
 from node.transport.base import InboxTransport, LinkHost
 from simulator.links import LinkTable

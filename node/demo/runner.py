@@ -19,7 +19,7 @@ from node.config import NodeConfig
 from node.daemon.runner import NodeDaemon
 from node.demo.air import AirTransport, DemoAir
 from node.demo.samples import demo_keys, sample_bundles, write_demo_keys
-from node.protocol.airtime import preset as lookup_preset
+from node.lora import preset as lookup_preset
 from simulator.scenarios import load_scenario
 
 log = logging.getLogger("node.demo")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from node.protocol.airtime import EU868_DUTY_CYCLE, Preset, preset
+from node.lora import EU868_DUTY_CYCLE, Preset, preset
 from node.protocol.frames import MAX_FRAME
 
 

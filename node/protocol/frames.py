@@ -15,7 +15,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-MAX_FRAME = 231
+from node.lora import MAX_APP_PAYLOAD
+
+MAX_FRAME = MAX_APP_PAYLOAD
 VERSION = 1
 SHORT_ID_LEN = 4
 DIGEST_LEN = 4

@@ -21,11 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from node.lora import MAX_APP_PAYLOAD
 from node.protocol.events import RxInfo
 
 LinkKind = Literal["lora", "ip"]
 
-MAX_FRAME_BYTES = 231
+MAX_FRAME_BYTES = MAX_APP_PAYLOAD
 """Largest frame any transport carries: a Meshtastic PRIVATE_APP payload (meshtastic.md §1)."""
 
 

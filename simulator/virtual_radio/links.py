@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from node.protocol.airtime import Preset
+from node.lora import Preset
 
 CARRIER_HZ = 869.525e6
 SPEED_OF_LIGHT = 299_792_458.0

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from meshtastic.protobuf import admin_pb2, config_pb2, mesh_pb2, portnums_pb2
 
+from node.lora import MESHTASTIC_HEADER
 from simulator.virtual_radio import flooding
 from simulator.virtual_radio.admin import AdminHandler
 from simulator.virtual_radio.air import Air, AirFrame, Cancellable, Scheduler
@@ -306,7 +307,7 @@ class VirtualRadio:
         if item.relay:
             self._pending_relays.pop(_key(item.packet), None)
             self.counters.relayed += 1
-        airtime = rf.preset.frame_airtime(item.payload_len)
+        airtime = rf.preset.airtime(MESHTASTIC_HEADER + item.payload_len)
         self.ledger.record(now, airtime)
         self._transmitting = True
         self.air.transmit(AirFrame(self.index, item.packet, item.channel, rf, self.tx_power_dbm(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from meshtastic.protobuf import channel_pb2, config_pb2
 
-from node.protocol.airtime import EU868_PRESETS, Preset
+from node.lora import EU868_PRESETS, Preset
 
 LoRaConfig = config_pb2.Config.LoRaConfig
 EU868_START_MHZ = 869.4

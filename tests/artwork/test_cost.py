@@ -6,7 +6,7 @@ import pytest
 
 from node.artwork import chunks
 from node.artwork.cost import MANIFEST_PIECE, cost_table, format_duration, frame_payloads, work_cost
-from node.protocol.airtime import EU868_PRESETS
+from node.lora import EU868_PRESETS
 
 
 def test_frames_cover_manifest_and_content_exactly() -> None:

@@ -125,7 +125,7 @@ def junk(rng: random.Random) -> bytes:
     kind = rng.randrange(5)
     short = rng.randbytes(4)
     if kind == 0:
-        return rng.randbytes(rng.randrange(1, 240))
+        return rng.randbytes(rng.randrange(1, fr.MAX_FRAME + 1))
     if kind == 1:
         entries = tuple(fr.AdvertEntry(rng.randbytes(4), rng.randrange(0xFFFE)) for _ in range(37))
         return fr.encode(fr.Advert(rng.randbytes(4), 0, 1, entries))

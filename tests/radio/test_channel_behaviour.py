@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from meshtastic.protobuf import config_pb2, mesh_pb2, portnums_pb2
 
-from node.protocol.airtime import preset
+from node.lora import preset
 from simulator.virtual_radio.links import Link
 
 from .virtual_time import Mesh, both_ways, packet
@@ -97,7 +97,7 @@ def test_frame_airtime_follows_the_preset():
     mesh.time.run_for(5)
     [frame] = mesh.air.frames
     data_len = len(frame.packet.decoded.SerializeToString()) + 2  # firmware adds the bitfield
-    assert frame.end - frame.start == preset("MEDIUM_FAST").frame_airtime(data_len)
+    assert frame.end - frame.start == preset("MEDIUM_FAST").airtime(16 + data_len)
 
 
 def test_duty_cycle_limit_refuses_with_a_nak_and_queue_status():
@@ -116,7 +116,7 @@ def test_duty_cycle_limit_refuses_with_a_nak_and_queue_status():
     assert refused, "the 10 % limit never kicked in"
     sent = len(ids) - len(refused)
     assert refused == ids[sent:]  # once over the limit, every later packet in the window is refused
-    airtime = preset("MEDIUM_FAST").frame_airtime(len(packet(PRIVATE_APP, b"y" * 220, 0, packet_id=1000)
+    airtime = preset("MEDIUM_FAST").airtime(16 + len(packet(PRIVATE_APP, b"y" * 220, 0, packet_id=1000)
                                                       .decoded.SerializeToString()) + 2)
     assert (sent - 1) * airtime <= 2.0 < sent * airtime  # refused exactly when the sent airtime passed 2 s
     assert len(mesh.clients["b"].packets(PRIVATE_APP)) == sent

@@ -15,7 +15,7 @@ def test_time_on_air_reference_values(sf, bw, preamble, expected_ms):
 
 
 def test_time_on_air_is_the_shared_formula():
-    from node.protocol import airtime
+    from node import lora as airtime
 
     assert phy.time_on_air is airtime.time_on_air
 
@@ -41,9 +41,10 @@ def test_eu868_preset_table():
         phy.preset("SHORT_TURBO")
 
 
-def test_meshtastic_frame_adds_the_16_byte_header():
+def test_meshtastic_frame_adds_the_header_and_the_data_envelope():
     p = phy.preset("LONG_FAST")
-    assert p.frame_airtime(4) == time_on_air(20, 11, 250_000, 5, preamble=16)
+    # 4 payload bytes: 16 header + portnum 256 (3) + payload tag/len (2) + 4 + bitfield (2)
+    assert p.frame_airtime(4) == time_on_air(27, 11, 250_000, 5, preamble=16)
 
 
 def test_tx_power_is_capped_at_the_eu868_limit():
