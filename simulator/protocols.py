@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 from node.lora import Preset
-from simulator.agent import NodeAgent
+from node.protocol import EngineConfig, GossipEngine, LinkConfig
+from simulator.agent import LORA_LINK, NodeAgent
 from simulator.flood import FloodAgent, FloodHoldings
-from simulator.workload import Workload
+from simulator.workload import PublishedWork, Workload
 from simulator.world import Driver, SimNode
 
 PROTOCOLS = ("gossip", "flood")
@@ -20,21 +21,23 @@ class FloodDriver(Driver):
 
     def __init__(self, workload: Workload, preset: Preset) -> None:
         self.workload = workload
+        self.works = workload.works
         self.preset = preset
+
+    @property
+    def workload_name(self) -> str:
+        """The workload's name, for reports."""
+        return self.workload.name
 
     def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
         """A flooding agent on the node's kept holdings."""
         holdings = node.keep.setdefault("flood", FloodHoldings(node.store))
         return FloodAgent(node.index + 1, holdings, rng, self.preset, self.workload.trust, now)
 
-    def publish(self, agent: NodeAgent, now: float) -> None:
-        """The source queues every piece of the work."""
+    def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
+        """The venue queues every piece of the work."""
         assert isinstance(agent, FloodAgent)
-        agent.originate(self.workload.bundle, now)
-
-    def is_complete(self, node: SimNode) -> bool:
-        """All chunks stored and the manifest verified."""
-        return node.store.is_complete(self.workload.bundle.work_id)
+        agent.originate(work.bundle, now)
 
 
 class GossipDriver(Driver):
@@ -43,49 +46,30 @@ class GossipDriver(Driver):
     name = "gossip"
 
     def __init__(self, workload: Workload, preset: Preset) -> None:
-        engine_api = load_engine_api()
-        if engine_api is None:
-            raise RuntimeError("node.protocol has no GossipEngine yet; use --protocol flood")
-        self.api = engine_api
         self.workload = workload
+        self.works = workload.works
         self.preset = preset
+
+    @property
+    def workload_name(self) -> str:
+        """The workload's name, for reports."""
+        return self.workload.name
+
+    def engine_config(self, node: SimNode) -> EngineConfig:
+        """The engine configuration of ``node``: one LoRa link at the run's preset."""
+        spec = node.spec
+        return EngineConfig(links=[LinkConfig(name=LORA_LINK, kind="lora", preset=self.preset.name)],
+                            venue=spec.name, lat=spec.lat, lon=spec.lon)
 
     def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
         """A fresh engine on the node's store (a reboot is a new engine on the same store)."""
-        engine_cls, config_cls, link_cls = self.api
-        spec = node.spec
-        config = config_cls(links=[link_cls(name="lora", kind="lora", preset=self.preset.name)],
-                            venue=spec.name, lat=spec.lat, lon=spec.lon)
-        engine: NodeAgent = engine_cls(self.workload.node_key(spec.name), self.workload.trust, node.store,
-                                       rng, config, now)
-        return engine
+        return GossipEngine(self.workload.node_key(node.spec.name), self.workload.trust, node.store, rng,
+                            self.engine_config(node), now)
 
-    def publish(self, agent: NodeAgent, now: float) -> None:
-        """The source ingests the signed bundle."""
-        agent.ingest_bundle(self.workload.bundle, now)  # type: ignore[attr-defined]
-
-    def is_complete(self, node: SimNode) -> bool:
-        """The store holds the whole verified work."""
-        return node.store.is_complete(self.workload.bundle.work_id)
-
-
-def load_engine_api() -> tuple[type, type, type] | None:
-    """(GossipEngine, EngineConfig, LinkConfig) once the protocol package provides them."""
-    try:
-        import node.protocol as protocol
-    except ImportError:
-        return None
-    names = ("GossipEngine", "EngineConfig", "LinkConfig")
-    found = [getattr(protocol, n, None) for n in names]
-    if any(f is None for f in found):
-        try:
-            from node.protocol import engine as engine_module
-        except ImportError:
-            return None
-        found = [getattr(engine_module, n, None) for n in names]
-    if any(f is None for f in found):
-        return None
-    return found[0], found[1], found[2]  # type: ignore[return-value]
+    def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
+        """The venue ingests the signed bundle."""
+        assert isinstance(agent, GossipEngine)
+        agent.ingest_bundle(work.bundle, now)
 
 
 def make_driver(protocol: str, workload: Workload, preset: Preset) -> Driver:
