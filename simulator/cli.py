@@ -14,7 +14,7 @@ from typing import Any
 from simulator.phy import EU868_PRESETS
 from simulator.protocols import PROTOCOLS
 from simulator.report import ProgressBar, render_compare, render_run
-from simulator.runner import RunSpec, compare, public, run
+from simulator.runner import COMPARED, RunSpec, compare, public, run
 from simulator.scenarios import TopologyError
 
 
@@ -37,6 +37,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same run")
     parser.add_argument("--loss", type=float, default=0.0, help="extra uniform loss per link and frame, 0..1")
     parser.add_argument("--hours", type=float, default=6.0, help="simulated horizon in hours (default 6)")
+    parser.add_argument("--hop-limit", type=int, metavar="N",
+                        help="flood variants: hop limit 0..7 of every packet (default 3; flood-expert: what its "
+                             "routers need)")
     parser.add_argument("--duty-rule", choices=("strict", "firmware"), default="strict",
                         help="strict: refuse a send that would pass the limit; firmware: refuse once above it")
     parser.add_argument("--full-horizon", action="store_true",
@@ -49,7 +52,8 @@ def spec_from(args: argparse.Namespace, protocol: str) -> RunSpec:
     """A RunSpec from parsed arguments."""
     return RunSpec(scenario=args.scenario, size=args.size, preset=args.preset, seed=args.seed, loss=args.loss,
                    protocol=protocol, hours=args.hours, duty_rule=args.duty_rule,
-                   stop_on_complete=not args.full_horizon, workload=args.workload, works=args.works)
+                   stop_on_complete=not args.full_horizon, workload=args.workload, works=args.works,
+                   hop_limit=args.hop_limit)
 
 
 def _execute(args: argparse.Namespace, action: str) -> dict[str, Any]:
@@ -74,9 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """``sim compare``: gossip and flood on the same scenario and seed."""
+    """``sim compare``: gossip, flood-repair and flood-expert on the same scenario, workload and seed."""
     result = _execute(args, "compare")
-    _emit(args, result, render_compare(result) if not args.json else "", [result["gossip"], result["flood"]])
+    _emit(args, result, render_compare(result) if not args.json else "", [result[p] for p in COMPARED])
     return 0
 
 
@@ -106,7 +110,8 @@ def register_sim(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     add_common_arguments(run_parser)
     run_parser.add_argument("--protocol", choices=PROTOCOLS, default="gossip")
     run_parser.set_defaults(func=cmd_run, sim_error=error)
-    compare_parser = sub.add_parser("compare", help="run gossip and flood on the same scenario and seed")
+    compare_parser = sub.add_parser("compare", help="run gossip, flood-repair and flood-expert on the same scenario, "
+                                                    "workload and seed")
     add_common_arguments(compare_parser)
     compare_parser.set_defaults(func=cmd_compare, sim_error=error)
     return sub

@@ -66,12 +66,16 @@ def render_run(result: dict[str, Any]) -> str:
 
 
 def render_compare(result: dict[str, Any]) -> str:
-    """Both protocols and their airtime ratio."""
-    ratio = result["flood_over_gossip_airtime"]
-    return "\n".join([
-        render_run(result["gossip"]), "", render_run(result["flood"]), "",
-        f"flood / gossip airtime: {_fmt(ratio, 2)}",
-    ])
+    """Gossip and the two fair floods, then each flood's airtime over gossip's."""
+    lines: list[str] = []
+    for protocol in ("gossip", "flood-repair", "flood-expert"):
+        lines += [render_run(result[protocol]), ""]
+    for protocol, key in (("flood-repair", "flood_repair_over_gossip_airtime"),
+                          ("flood-expert", "flood_expert_over_gossip_airtime")):
+        done = result[protocol]["complete_fraction"]
+        note = "" if done == 1.0 else f" (incomplete: {done * 100:.0f} % of nodes)"
+        lines.append(f"{protocol} / gossip airtime: {_fmt(result[key], 2)}{note}")
+    return "\n".join(lines)
 
 
 class ProgressBar:

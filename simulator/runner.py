@@ -12,7 +12,7 @@ from node.lora import MAX_APP_PAYLOAD
 from simulator.bound import bound_airtime, min_connected_dominating_set
 from simulator.clock import TICKS_PER_SECOND, to_seconds
 from simulator.phy import ChannelModel, preset
-from simulator.protocols import make_driver
+from simulator.protocols import FloodDriver, make_driver
 from simulator.scenarios import Topology, load_scenario
 from simulator.workload import PublishedWork, make_workload, resolve_specs
 from simulator.world import SimNode, World
@@ -36,6 +36,7 @@ class RunSpec:
     stop_on_complete: bool = True  # False: run the whole horizon (speed benchmarks, steady state)
     workload: str | None = None  # "exhibition" or a workload JSON file; None: --works or one work
     works: int | None = None  # N works of ``size`` bytes, round-robin at the venues at t = 0
+    hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -56,8 +57,10 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     p = preset(spec.preset)
     name, specs = resolve_specs(spec.workload, spec.works, spec.size)
     workload = make_workload(specs, spec.seed, topo, name)
-    driver = make_driver(spec.protocol, workload, p)
+    driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
     world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule)
+    if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
+        driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))
     world.start()
     return world
 
@@ -216,17 +219,26 @@ def completion_timeline(nodes: list[dict[str, Any]]) -> list[list[float]]:
     return [[t, round((i + 1) / len(nodes), 4)] for i, t in enumerate(times)]
 
 
+COMPARED = ("gossip", "flood-repair", "flood-expert")
+
+
 def compare(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
-    """Gossip and flood on the same scenario and seed, with the flood/gossip airtime ratio."""
+    """Gossip, flood-repair and flood-expert on the same scenario, workload and seed, each to completion.
+
+    The ratios divide each flood's airtime by gossip's; a flood that did not complete still gets
+    its ratio (it only grows with completion), and ``complete_fraction`` in its run says so.
+    """
     topology = load_scenario(spec.scenario, spec.seed)
-    results = {}
-    for protocol in ("gossip", "flood"):
-        one = RunSpec(**{**spec.__dict__, "protocol": protocol})
-        results[protocol] = run(one, progress, topology)
-    g, f = results["gossip"]["airtime_s"], results["flood"]["airtime_s"]
+    results = {protocol: run(RunSpec(**{**spec.__dict__, "protocol": protocol}), progress, topology)
+               for protocol in COMPARED}
+    gossip = results["gossip"]["airtime_s"]
+
+    def ratio(protocol: str) -> float | None:
+        return round(results[protocol]["airtime_s"] / gossip, 4) if gossip > 0 else None
+
     return {
         "scenario": results["gossip"]["scenario"],
-        "gossip": results["gossip"],
-        "flood": results["flood"],
-        "flood_over_gossip_airtime": round(f / g, 4) if g > 0 else None,
+        **results,
+        "flood_repair_over_gossip_airtime": ratio("flood-repair"),
+        "flood_expert_over_gossip_airtime": ratio("flood-expert"),
     }
