@@ -124,7 +124,11 @@ class FloodAgent:
         if self.repair is not None:
             answer = self.repair.next_answer(now, self._backlog_keys)
             if answer is not None:
-                self.router.originate(answer[1], now, self.config.hop_limit, want_ack=True)
+                hops = self.repair.config.answer_hop_limit
+                if hops is None:
+                    self.router.originate(answer[1], now, self.config.hop_limit, want_ack=True)
+                else:  # nothing relays a zero-hop packet, so no implicit ACK can come: send it once
+                    self.router.originate(answer[1], now, hops, want_ack=hops > 0)
                 return
         if self._backlog:
             key, payload = self._backlog.popleft()

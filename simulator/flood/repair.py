@@ -12,8 +12,12 @@ flood completes under loss.
   own ask by one quiet period: the re-flood that answers it reaches this node too.
 * **Answering.** A node that hears a missing list and holds some of the pieces queues each for a
   re-flood after a random wait of up to ``answer_window_s``; hearing anyone send that piece first
-  cancels it. A re-flood is a new packet from the answering node with the usual flooding rules
-  (hop limit, roles, duplicate suppression, reliable retransmissions).
+  cancels it. A re-flood is a new packet from the answering node under the usual flooding rules,
+  with hop limit ``answer_hop_limit``. The default, 0, reaches the asker (a neighbour: missing
+  lists are zero-hop) and everyone around it, and is sent once, since nothing relays it to give
+  an implicit ACK; a lost answer is asked for again. With the node's own hop limit (``None``,
+  a reliable broadcast) every answer floods the whole neighbourhood again: on amsterdam-wide,
+  32 KiB, loss 0.3, seed 1, flood-repair then used 2,744 s of airtime instead of 1,220 s.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class RepairConfig:
     quiet_s: float = 30.0
     answer_window_s: float = 3.0
     max_backoff: int = 8
+    answer_hop_limit: int | None = 0  # 0: only the asker's neighbours hear it; None: the node's hop limit
 
 
 @dataclass

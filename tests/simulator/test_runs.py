@@ -93,13 +93,15 @@ def test_cli_reports_bad_topology_files_in_one_line(tmp_path):
     assert "not allowed in EU_868" in done.stderr
 
 
-def test_compare_prints_both_and_plots(tmp_path):
+def test_compare_prints_the_three_peers_and_plots(tmp_path):
     done = cli("sim", "compare", "--scenario", "amsterdam", "--size", "4000", "--plot", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert "gossip on amsterdam" in done.stdout and "flood on amsterdam" in done.stdout
-    assert "flood / gossip airtime:" in done.stdout
+    for protocol in ("gossip", "flood-repair", "flood-expert"):
+        assert f"{protocol} on amsterdam" in done.stdout
+    assert "flood-repair / gossip airtime:" in done.stdout and "flood-expert / gossip airtime:" in done.stdout
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["airtime-flood.png", "airtime-gossip.png", "completion.png", "map-flood.png", "map-gossip.png"]
+    assert pngs == ["airtime-flood-expert.png", "airtime-flood-repair.png", "airtime-gossip.png", "completion.png",
+                    "map-flood-expert.png", "map-flood-repair.png", "map-gossip.png"]
     assert all((tmp_path / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
 
