@@ -66,7 +66,7 @@ def cli(*args, hashseed="0"):
                           cwd=ROOT, timeout=300)
 
 
-@pytest.mark.parametrize("protocol", ["gossip", "flood"])
+@pytest.mark.parametrize("protocol", ["gossip", "flood", "flood-expert"])
 def test_same_seed_same_json_whatever_the_hash_seed(protocol):
     args = ("sim", "run", "--scenario", "amsterdam-wide", "--size", "6000", "--loss", "0.3", "--seed", "7",
             "--protocol", protocol, "--json")
