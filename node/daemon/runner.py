@@ -165,7 +165,7 @@ class NodeDaemon:
         engine = self.driver.engine if self.driver else None
         engine_status = engine.status(self.driver.now()) if engine is not None and self.driver else None
         status = build_status(node=self.node_info(), engine_status=engine_status, store=self.store,
-                              transports=self.transports, peers=self.driver.peers if self.driver else {},
+                              transports=self.transports, peers=self.driver.peers.records() if self.driver else [],
                               started_at=self.started_at, started_monotonic=self.started_monotonic)
         status["engine"]["errors"] = self.driver.engine_errors if self.driver else 0
         return status
@@ -185,8 +185,10 @@ class NodeDaemon:
         assert self.store is not None
         return GalleryContext(
             store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.status,
-            peers=lambda: list(self.driver.peers.values()) if self.driver else [],
+            peers=lambda: self.driver.peers.records() if self.driver else [],
             metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
+            position=(self.config.lat, self.config.lon) if self.config.lat is not None and self.config.lon is not None
+            else None,
             upload_limit_bytes=self.config.upload_limit_kb * 1024,
             arrivals=self.driver.arrivals if self.driver else {}, gallery_url=self.config.http_public_url,
         )
