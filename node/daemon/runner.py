@@ -25,7 +25,7 @@ from node.artwork.errors import KeyFileError
 from node.artwork.keys import SecretKey, load_public, load_secret, write_keypair
 from node.config import ConfigError, NodeConfig
 from node.daemon.driver import EngineDriver
-from node.daemon.http import DAEMON_FILE, build_app, start_http, write_daemon_file
+from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
 from node.daemon.status import build_status, metrics_text
 from node.eventhub import EventHub
@@ -216,14 +216,15 @@ class NodeDaemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
                 installed.append(signum)
-        runner = None
+        http = None
         try:
             transports = self.build_transports(node_id_of(self.identity))
             self.transports = {t.link: t for t in transports}
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
                 self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
-            runner, self.http_port = await self._start_http()
+            http = await self._start_http()
+            self.http_port = http.port
             write_daemon_file(config.data_dir, {
                 "pid": os.getpid(), "http_host": config.http_host, "http_port": self.http_port,
                 "url": f"http://127.0.0.1:{self.http_port}", "started_at": self.started_at,
@@ -235,9 +236,9 @@ class NodeDaemon:
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            await self._shutdown(runner)
+            await self._shutdown(http)
 
-    async def _start_http(self) -> tuple[Any, int]:
+    async def _start_http(self) -> HttpServer:
         app = build_app(self.gallery_context())
         try:
             return await start_http(app, self.config.http_host, self.config.http_port)
@@ -266,7 +267,7 @@ class NodeDaemon:
             sd_notify("WATCHDOG=1")
             await asyncio.sleep(interval)
 
-    async def _shutdown(self, runner: Any) -> None:
+    async def _shutdown(self, http: HttpServer | None) -> None:
         if self.driver is not None:
             self.driver.close()
         for transport in self.transports.values():
@@ -275,8 +276,8 @@ class NodeDaemon:
             except Exception as exc:
                 log.warning("transport close failed link=%s error=%r", transport.link, exc)
         self.hub.close()
-        if runner is not None:
-            await runner.cleanup()
+        if http is not None:
+            await http.cleanup()
         if self.store is not None:
             self.store.close()
             log.info("store closed")

@@ -8,6 +8,7 @@ from typing import Any
 
 from node.artwork.endorsement import TrustAnchors
 from node.eventhub import EventHub
+from node.gallery.clients import ClientLimits
 from node.protocol.events import PeerStatus
 from node.store.base import WorkStore
 
@@ -43,6 +44,7 @@ class GalleryContext:
     venue: str = ""
     position: tuple[float, float] | None = None  # this node's (lat, lon), for the network map
     upload_limit_bytes: int = 512 * 1024
+    client_limits: ClientLimits = field(default_factory=ClientLimits)
     channel_qr_svg: str | None = None
     arrivals: dict[bytes, dict[str, Any]] = field(default_factory=dict)  # work id -> link, time, hops
     # Where captive-portal answers send phones, e.g. "http://10.42.0.1/" (the node's own address,
