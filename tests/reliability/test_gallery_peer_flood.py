@@ -52,7 +52,7 @@ async def test_throwaway_beacon_identities_leave_peer_table_network_and_status_b
         drops_after = dict(driver.engine.status(driver.now()).drops)
         port = daemon.http_port
         assert port is not None
-        head, status_body = await http_get(port, "/api/status")
+        _, status_body = await http_get(port, "/api/status")
         pages = []
         page = 1
         while True:
