@@ -135,6 +135,7 @@ class HttpServer:
     runner: web.AppRunner
     server: asyncio.Server
     port: int
+    clients: ClientTable
 
     async def cleanup(self) -> None:
         """Stop listening, close every connection, run the app's cleanup."""
@@ -168,7 +169,7 @@ async def start_http(app: web.Application, host: str, port: int) -> HttpServer:
     except OSError:
         await runner.cleanup()
         raise
-    return HttpServer(runner, server, server.sockets[0].getsockname()[1] if server.sockets else port)
+    return HttpServer(runner, server, server.sockets[0].getsockname()[1] if server.sockets else port, clients)
 
 
 def write_daemon_file(data_dir: Path, info: dict[str, Any]) -> Path:

@@ -106,6 +106,7 @@ class NodeDaemon:
         self.stop_requested = asyncio.Event()
         self.started_at = time.time()
         self.started_monotonic = time.monotonic()
+        self.http: HttpServer | None = None
         self.http_port: int | None = None
         self.driver: EngineDriver | None = None
         self.transports: dict[str, Transport] = {}
@@ -216,15 +217,14 @@ class NodeDaemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
                 installed.append(signum)
-        http = None
         try:
             transports = self.build_transports(node_id_of(self.identity))
             self.transports = {t.link: t for t in transports}
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
                 self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
-            http = await self._start_http()
-            self.http_port = http.port
+            self.http = await self._start_http()
+            self.http_port = self.http.port
             write_daemon_file(config.data_dir, {
                 "pid": os.getpid(), "http_host": config.http_host, "http_port": self.http_port,
                 "url": f"http://127.0.0.1:{self.http_port}", "started_at": self.started_at,
@@ -236,7 +236,7 @@ class NodeDaemon:
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            await self._shutdown(http)
+            await self._shutdown()
 
     async def _start_http(self) -> HttpServer:
         app = build_app(self.gallery_context())
@@ -267,7 +267,7 @@ class NodeDaemon:
             sd_notify("WATCHDOG=1")
             await asyncio.sleep(interval)
 
-    async def _shutdown(self, http: HttpServer | None) -> None:
+    async def _shutdown(self) -> None:
         if self.driver is not None:
             self.driver.close()
         for transport in self.transports.values():
@@ -276,8 +276,8 @@ class NodeDaemon:
             except Exception as exc:
                 log.warning("transport close failed link=%s error=%r", transport.link, exc)
         self.hub.close()
-        if http is not None:
-            await http.cleanup()
+        if self.http is not None:
+            await self.http.cleanup()
         if self.store is not None:
             self.store.close()
             log.info("store closed")
