@@ -162,6 +162,8 @@ def load_public(spec: str | Path) -> PublicKey:
             text = path.read_text()
         except OSError as exc:
             raise KeyFileError(f"cannot read public key {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise KeyFileError(f"{path} is not a public key file (it is not text)") from None
     words = text.split()
     where = str(path) if is_file else "the given key text"
     role: Role | None = None
