@@ -11,7 +11,6 @@ import asyncio
 import importlib
 import json
 import logging
-import os
 import resource
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.files import write_new_file
 from node.gallery.clients import CLIENTS, ClientLimits, ClientTable, client_of
 from node.gallery.context import GalleryContext
 
@@ -175,9 +175,7 @@ async def start_http(app: web.Application, host: str, port: int) -> HttpServer:
 def write_daemon_file(data_dir: Path, info: dict[str, Any]) -> Path:
     """Record how to reach the running daemon (``mesh-art node status`` reads it)."""
     path = data_dir / DAEMON_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_new_file(path, (json.dumps(info, indent=2) + "\n").encode(), mode=0o644, replace=True)
     return path
 
 
