@@ -92,5 +92,5 @@ async def test_the_daemon_refuses_a_node_key_others_can_read(tmp_path):
     config = node_config(tmp_path, "keyed", data_dir=data_dir)
     write_keypair(SecretKey.generate("node"), config.key_file)
     config.key_file.chmod(0o644)
-    with pytest.raises(ConfigError, match="readable by others .* chmod 600"):
+    with pytest.raises(ConfigError, match=r"readable by others .* chmod 600"):
         await NodeDaemon(config).run()
