@@ -99,6 +99,7 @@ class SimNode:
     too_large: int = 0
     collisions: int = 0
     busy_ticks: int = 0  # channel busy as this node's CAD sees it, its own transmissions included
+    busy_end: int = 0
     completed_at: int | None = None
     work_done: dict[int, int] = field(default_factory=dict)  # work index -> tick it completed here
     manifest_at: dict[int, int] = field(default_factory=dict)  # work index -> tick its manifest verified here
@@ -425,7 +426,9 @@ class World:
             self.collisions += 1
 
     def _add_util(self, node: SimNode, airtime: int) -> None:
-        node.busy_ticks += airtime
+        now, end = self.queue.now, self.queue.now + airtime
+        node.busy_ticks += max(0, end - max(now, node.busy_end))  # the union of busy intervals
+        node.busy_end = max(node.busy_end, end)
         self._roll_util(node)
         node.util[node.util_bucket % 6] += airtime
 

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from node.cli.terminal import printable
+
 COMMAND_MODULES = (
     "node.cli.keys",
     "node.cli.publish",
@@ -62,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except CommandError as exc:
-        print(f"mesh-art: error: {exc}", file=sys.stderr)
+        print(f"mesh-art: error: {printable(exc)}", file=sys.stderr)  # it may quote a bundle's text
         return exc.status
     except KeyboardInterrupt:
         return 130
