@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/flood_peers.py [--seeds 1,2,3] [--only amsterdam-wide|random:30]
 
 Each case runs ``sim compare`` (gossip, flood-repair, flood-expert to completion on the same
-scenario, workload and seed) and prints one line per seed, then the median and worst ratio.
+scenario, workload and seed) and prints one line per seed, then the median and range of each ratio.
 It prints figures; it asserts nothing.
 """
 
@@ -46,7 +46,7 @@ def main() -> None:
                   + f"; repair/gossip {result[RATIOS[0]]}, expert/gossip {result[RATIOS[1]]}", flush=True)
         for key, values in ratios.items():
             if values:
-                print(f"  {key}: median {statistics.median(values):.2f}, worst {max(values):.2f} "
+                print(f"  {key}: median {statistics.median(values):.2f}, range {min(values):.2f}-{max(values):.2f} "
                       f"over seeds {args.seeds}")
 
 
