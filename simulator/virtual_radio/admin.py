@@ -27,7 +27,8 @@ from meshtastic.protobuf import (
 
 from simulator.virtual_radio import pki
 from simulator.virtual_radio.handshake import device_metadata
-from simulator.virtual_radio.rf import EU868_END_MHZ, EU868_START_MHZ, lora_parameters
+from node.lora import EU868_PRESETS
+from simulator.virtual_radio.rf import EU868_END_MHZ, EU868_START_MHZ
 from simulator.virtual_radio.state import RadioState, factory_state
 
 ConfigType = admin_pb2.AdminMessage.ConfigType
@@ -40,6 +41,7 @@ Error = mesh_pb2.Routing.Error
 CONFIG_FIELDS = [f.name for f in config_pb2.Config.DESCRIPTOR.oneofs_by_name["payload_variant"].fields]
 MODULE_FIELDS = [f.name for f in module_config_pb2.ModuleConfig.DESCRIPTOR.oneofs_by_name["payload_variant"].fields]
 MIN_NODE_INFO_BROADCAST_S = 60 * 60  # Default.h min_node_info_broadcast_secs
+WIDE_PRESETS_KHZ = {"SHORT_TURBO": 500.0, "LONG_TURBO": 500.0}  # MeshRadio.h modemPresetToParams
 REGION_SPAN_KHZ = {LoRaConfig.RegionCode.EU_868: (EU868_END_MHZ - EU868_START_MHZ) * 1000.0}
 # The LoRa fields whose change makes the firmware reboot (AdminModule::handleSetConfig, lora case).
 LORA_RADIO_FIELDS = ("use_preset", "region", "modem_preset", "bandwidth", "spread_factor", "coding_rate", "tx_power",
@@ -100,6 +102,16 @@ def install_role_defaults(state: RadioState, role: int) -> None:
         state.owner.is_unmessagable = True
     elif role in (Role.ROUTER_LATE, Role.SENSOR, Role.TRACKER, Role.TAK_TRACKER):
         state.owner.is_unmessagable = True
+
+
+def requested_bandwidth_khz(lora: config_pb2.Config.LoRaConfig) -> float:
+    """The bandwidth a LoRa config asks for, before any region check."""
+    if not lora.use_preset and lora.bandwidth:
+        return float(lora.bandwidth)
+    name = LoRaConfig.ModemPreset.Name(lora.modem_preset)
+    if name in WIDE_PRESETS_KHZ:
+        return WIDE_PRESETS_KHZ[name]
+    return EU868_PRESETS.get(name, EU868_PRESETS["LONG_FAST"]).bw_hz / 1000.0
 
 
 def _differs(old: object, new: object, names: tuple[str, ...]) -> bool:
@@ -277,7 +289,7 @@ class AdminHandler:
         lora = self.state.lora
         lora.CopyFrom(new)
         span_khz = REGION_SPAN_KHZ.get(lora.region)
-        bw_khz = lora_parameters(lora).bw_hz / 1000.0
+        bw_khz = requested_bandwidth_khz(lora)
         if span_khz is not None and bw_khz > span_khz:
             # RadioInterface::applyModemConfig falls back to LongFast and stores it. (Before 2.7.19 the
             # message read "Regional frequency range is smaller than bandwidth. Fall back to default preset".)
