@@ -25,9 +25,9 @@ from meshtastic.protobuf import (
     module_config_pb2,
 )
 
+from node.lora import EU868_PRESETS
 from simulator.virtual_radio import pki
 from simulator.virtual_radio.handshake import device_metadata
-from node.lora import EU868_PRESETS
 from simulator.virtual_radio.rf import EU868_END_MHZ, EU868_START_MHZ
 from simulator.virtual_radio.state import RadioState, factory_state
 

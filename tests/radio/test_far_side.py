@@ -7,7 +7,7 @@ from pathlib import Path
 
 from simulator.virtual_radio.state import node_id
 
-from .conftest import num_of, radios, run_meshtastic, write_scenario
+from .conftest import num_of, radios, run_meshtastic
 
 
 def test_traceroute_lists_the_relay_both_ways(line_scenario):
