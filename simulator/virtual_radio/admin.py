@@ -263,7 +263,7 @@ class AdminHandler:
                 security = self.state.config.security
                 if len(security.private_key) != pki.KEY_BYTES:  # "the client set the key to blank": regenerate
                     security.ClearField("private_key")
-                self.state.ensure_keys(pki.private_key_from_rng(self.rng))
+                self.state.ensure_keys(lambda: pki.private_key_from_rng(self.rng))
         saved = self._saved(reboot=reboot)
         saved.notifications = outcome.notifications
         return saved
@@ -302,7 +302,7 @@ class AdminHandler:
             lora.use_preset = True
             lora.modem_preset = LoRaConfig.ModemPreset.LONG_FAST
         if old.region == LoRaConfig.RegionCode.UNSET and lora.region != LoRaConfig.RegionCode.UNSET:
-            self.state.first_region_set(pki.private_key_from_rng(self.rng))
+            self.state.first_region_set(lambda: pki.private_key_from_rng(self.rng))
         return _differs(old, new, LORA_RADIO_FIELDS)
 
     def _do_set_module_config(self, message: admin_pb2.AdminMessage) -> AdminOutcome:

@@ -177,7 +177,7 @@ class VirtualRadio:
         """Power on: make the PKI keys if a region is set, start the periodic modules."""
         self.boot_time = self.clock()
         self.broadcasts = broadcasts
-        self.state.ensure_keys(pki.private_key_from_rng(self.rng))
+        self.state.ensure_keys(lambda: pki.private_key_from_rng(self.rng))
         if not broadcasts:
             return
         self._after(self.timing.nodeinfo_start_s, self._nodeinfo_tick)
@@ -373,9 +373,10 @@ class VirtualRadio:
         channel = channel_identity(self.state.channels[air_packet.channel], self.state.lora)
         slot = self.rf_now().preset.slot_time  # type: ignore[union-attr]  # callers checked the region
         self._remember(_key(air_packet))
-        self._enqueue(QueuedTx(air_packet, channel, payload_len,
-                               self.clock() + flooding.origin_delay(slot, self.rng, self.channel_utilization()),
-                               False))
+        ready_at = self.clock() + flooding.origin_delay(slot, self.rng, self.channel_utilization())
+        # MeshPacketQueue sends our own packets in the order they were queued (within a priority).
+        ready_at = max([ready_at, *(item.ready_at for item in self._queue if not item.relay)])
+        self._enqueue(QueuedTx(air_packet, channel, payload_len, ready_at, False))
 
     def _apply_channel_precision(self, packet: mesh_pb2.MeshPacket) -> None:
         """Router::send truncates every position we originate to the channel's precision (2.7.26)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,21 +83,21 @@ class RadioState:
             return 0
         return self.channels[index].settings.module_settings.position_precision
 
-    def ensure_keys(self, new_private_key: bytes) -> None:
+    def ensure_keys(self, new_private_key: Callable[[], bytes]) -> None:
         """Generate or recompute the PKI pair and show the public key in the owner (``NodeDB::NodeDB``).
 
         Licensed (ham) operators have no keys; an unset region keeps the radio without them.
-        ``new_private_key`` is used only when no private key is kept.
+        ``new_private_key`` makes a key, called only when no private key is kept.
         """
         security = self.config.security
         if self.owner.is_licensed or self.lora.region == Region.UNSET:
             return
         if len(security.private_key) != pki.KEY_BYTES:
-            security.private_key = new_private_key
+            security.private_key = new_private_key()
         security.public_key = pki.public_key_for(security.private_key)
         self.owner.public_key = security.public_key
 
-    def first_region_set(self, new_private_key: bytes) -> None:
+    def first_region_set(self, new_private_key: Callable[[], bytes]) -> None:
         """What setting the region for the first time does (``AdminModule::handleSetConfig``, lora case)."""
         self.ensure_keys(new_private_key)
         self.lora.tx_enabled = True
@@ -226,7 +227,7 @@ def default_state(name: str, preset: str = "MEDIUM_FAST", latitude: float | None
     modules.telemetry.device_update_interval = 1800
     config.device.node_info_broadcast_secs = DEFAULT_NODE_INFO_BROADCAST_S
     state = RadioState(node_num=num, owner=owner, channels=channels, config=config, module_config=modules)
-    state.first_region_set(pki.private_key_for_name(name))
+    state.first_region_set(lambda: pki.private_key_for_name(name))
     if latitude is not None and longitude is not None:
         state.config.position.fixed_position = True
         state.fixed_position = mesh_pb2.Position(latitude_i=round(latitude * 1e7),
