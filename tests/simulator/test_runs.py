@@ -99,7 +99,7 @@ def test_compare_prints_both_and_plots(tmp_path):
     assert "gossip on amsterdam" in done.stdout and "flood on amsterdam" in done.stdout
     assert "flood / gossip airtime:" in done.stdout
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["airtime-flood.png", "airtime-gossip.png", "completion.png", "map-flood.png", "map-gossip.png"]
+    assert pngs == ["airtime.png", "completion.png", "map-flood.png", "map-gossip.png"]
     assert all((tmp_path / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
 
