@@ -252,9 +252,9 @@ def airtime_figure(results: list[dict[str, Any]]) -> Figure:
         ax.set_xticks(range(len(nodes)), [n["name"] for n in nodes], rotation=70, fontsize=7)
     else:
         ax.set_xlabel("node")
-    ax.set_ylim(0, limit_s * 1.15)
+    ax.set_ylim(0, limit_s * 1.3)  # room above the limit for the legend
     ax.set_ylabel("airtime in the busiest hour (s)")
     ax.set_title(caption(results[0], protocol=False), fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper left", ncol=len(results) + 1, fontsize=8)
     fig.tight_layout()
     return fig
