@@ -6,12 +6,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +20,7 @@ from simulator.sweep import (
     METRICS,
     SweepError,
     SweepGrid,
+    executor_for,
     parse_floats,
     parse_names,
     parse_seeds,
@@ -174,7 +171,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise SweepError(f"--out must end in .csv or .json, got {out.name!r}")
         bar = None if args.json else RunCountBar()
         try:
-            with sweep_executor(args.serial, args.workers, args.dask) as executor:
+            with executor_for(args.serial, args.workers, args.dask) as executor:
                 result = run_sweep(grid, metrics, executor, bar)
         finally:
             if bar is not None:
@@ -189,26 +186,3 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         print(render_sweep(result) + (f"\n\nwritten: {out}" if out is not None else ""))
     return 0
-
-
-@contextlib.contextmanager
-def sweep_executor(serial: bool, workers: int | None, dask: str | None) -> Iterator[Executor | None]:
-    """Where the runs go: this process (``None``), a Dask cluster, or a process per core."""
-    if serial:
-        yield None
-    elif dask is not None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise SweepError("--dask needs the distributed package: pip install 'mesh-art-node[sim]'") from None
-        try:
-            client = Client(dask, timeout="15s")
-        except (OSError, TimeoutError) as exc:
-            raise SweepError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
-        with client:
-            yield client.get_executor(pure=False)
-    else:
-        if workers is not None and workers < 1:
-            raise SweepError(f"--workers must be at least 1, got {workers}")
-        with ProcessPoolExecutor(max_workers=workers or len(os.sched_getaffinity(0))) as pool:
-            yield pool

@@ -16,12 +16,14 @@ report (yet) is a missing value, never an error.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import re
 import statistics
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -210,23 +212,58 @@ def run_job(job: Job, metrics: Sequence[str]) -> RunRecord:
 def run_sweep(grid: SweepGrid, metrics: Sequence[str] = METRICS, executor: Executor | None = None,
               progress: Progress | None = None) -> SweepResult:
     """Run every job of ``grid`` (on ``executor``, or in this process) and summarise each cell."""
-    grid.check()
-    jobs = grid.jobs()
+    return run_sweeps([grid], metrics, executor, progress)[0]
+
+
+def run_sweeps(grids: Sequence[SweepGrid], metrics: Sequence[str] = METRICS, executor: Executor | None = None,
+               progress: Progress | None = None) -> list[SweepResult]:
+    """Several sweeps as one batch of runs (no core idles between them); one result per grid."""
+    for grid in grids:
+        grid.check()
+    jobs = [(g, job) for g, grid in enumerate(grids) for job in grid.jobs()]
     records: list[RunRecord | None] = [None] * len(jobs)
     if executor is None:
-        for i, job in enumerate(jobs):
+        for i, (_, job) in enumerate(jobs):
             records[i] = run_job(job, metrics)
             if progress is not None:
                 progress(i + 1, len(jobs))
     else:
         pending: dict[Future[RunRecord], int] = {executor.submit(run_job, job, tuple(metrics)): i
-                                                 for i, job in enumerate(jobs)}
+                                                 for i, (_, job) in enumerate(jobs)}
         for done, future in enumerate(as_completed(pending), start=1):
             records[pending[future]] = future.result()
             if progress is not None:
                 progress(done, len(jobs))
-    finished = with_paired_ratios([r for r in records if r is not None], metrics)
-    return SweepResult(grid, tuple(metrics), tuple(finished), tuple(summarise(finished, metrics)))
+    results = []
+    for g, grid in enumerate(grids):
+        own = [r for (k, _), r in zip(jobs, records, strict=True) if k == g and r is not None]
+        finished = with_paired_ratios(own, metrics)
+        results.append(SweepResult(grid, tuple(metrics), tuple(finished), tuple(summarise(finished, metrics))))
+    return results
+
+
+@contextlib.contextmanager
+def executor_for(serial: bool = False, workers: int | None = None,
+                 dask: str | None = None) -> Iterator[Executor | None]:
+    """Where the runs go: this process (``None``), the Dask scheduler at ``dask``, or a process per core."""
+    if serial:
+        yield None
+    elif dask is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SweepError("--dask needs the distributed package: pip install 'mesh-art-node[sim]'") from None
+        try:
+            client = Client(dask, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+        with client:
+            yield client.get_executor(pure=False)  # pure=False: never reuse a cached result by its arguments
+    else:
+        if workers is not None and workers < 1:
+            raise SweepError(f"--workers must be at least 1, got {workers}")
+        with ProcessPoolExecutor(max_workers=workers or len(os.sched_getaffinity(0))) as pool:
+            yield pool
 
 
 def with_paired_ratios(records: Sequence[RunRecord], metrics: Sequence[str]) -> list[RunRecord]:
