@@ -144,9 +144,10 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="MEDIUM_FAST", help=f"modem preset: {', '.join(EU868_PRESETS)}")
     parser.add_argument("--hours", type=float, default=6.0, help="simulated horizon of each run (default 6)")
     parser.add_argument("--duty-rule", choices=("strict", "firmware"), default="strict")
-    parser.add_argument("--metrics", help="figures to record and summarise, comma-separated "
-                                          "(default: every figure of docs/simulator.md's sweep table)")
-    parser.add_argument("--out", metavar="FILE", help="write every run and the summaries: FILE.csv or FILE.json")
+    parser.add_argument("--metrics", metavar="A,B", help="figures to record and summarise (default: "
+                                                         "simulator.sweep.METRICS, see docs/simulator.md)")
+    parser.add_argument("--out", metavar="FILE", help="FILE.csv: one row per run; FILE.json: the runs and the "
+                                                      "median and worst per cell")
     parser.add_argument("--json", action="store_true", help="print the sweep as one JSON object")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="processes on this machine (default: one per core)")

@@ -16,6 +16,7 @@ from simulator.sweep import (
     RunRecord,
     SweepError,
     SweepGrid,
+    executor_for,
     parse_seeds,
     parse_workload,
     run_sweep,
@@ -95,11 +96,13 @@ def test_a_sweep_records_what_a_single_run_reports():
 def test_serial_pool_and_dask_cluster_give_identical_sweeps():
     distributed = pytest.importorskip("distributed")
     serial = to_json(run_sweep(SMALL))
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with executor_for(workers=2) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)
         pooled = to_json(run_sweep(SMALL, executor=pool))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        clustered = to_json(run_sweep(SMALL, executor=client.get_executor(pure=False)))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            executor_for(dask=cluster.scheduler_address) as on_cluster:  # what --dask ADDRESS does
+        clustered = to_json(run_sweep(SMALL, executor=on_cluster))
     assert pooled == serial
     assert clustered == serial
     assert len(serial["runs"]) == 4  # type: ignore[arg-type]
