@@ -62,8 +62,9 @@ def write_plots(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 
 def caption(result: dict[str, Any], protocol: bool = True) -> str:
     """What was run, for a title: scenario, workload, protocol, preset, seed, loss, background."""
-    works = f"{result['workload']} ({result['work_count']} works)" if result["work_count"] > 1 else \
-        f"{result['size'] / 1024:g} KiB"
+    size = result["size"]
+    one = f"{size // 1024} KiB" if size % 1024 == 0 else f"{size} bytes"
+    works = f"{result['workload']} ({result['work_count']} works)" if result["work_count"] > 1 else one
     who = f"{result['protocol']}, " if protocol else ""
     return (f"{result['scenario']}, {works}, {who}{result['preset']}\n"
             f"seed {result['seed']}, loss {result['loss']:g}, background {result.get('background', 0.0):g}")
@@ -103,7 +104,7 @@ def map_figure(result: dict[str, Any], usable: list[list[int]] | None) -> Figure
     if missing:
         ax.scatter([xs[i] for i in missing], [ys[i] for i in missing], marker="x", color="red", s=70, zorder=3,
                    label=f"incomplete ({len(missing)})")
-    venues = sorted({w["venue"] for w in result.get("works", [])} | {result["source"]})
+    venues = sorted({w["venue"] for w in result["works"]} | {result["source"]})
     ring = [i for i, n in enumerate(nodes) if n["name"] in venues]
     ax.scatter([xs[i] for i in ring], [ys[i] for i in ring], s=_RING_PT ** 2, facecolors="none", edgecolors="black",
                linewidths=1.2, zorder=2, label="publishes")
