@@ -93,14 +93,17 @@ class ProgressBar:
 
     def __call__(self, simulated_s: float, horizon_s: float) -> None:
         elapsed = time.perf_counter() - self.started
-        if elapsed < self.after_s or not self.stream.isatty():
+        frac = min(1.0, simulated_s / horizon_s) if horizon_s > 0 else 1.0
+        rate = simulated_s / elapsed if elapsed > 0 else 0.0
+        self.draw(frac, f"{simulated_s / 3600:5.2f} h simulated, {rate:,.0f} sim-s per wall-s")
+
+    def draw(self, frac: float, text: str) -> None:
+        """Redraw the bar at ``frac`` (0..1) followed by ``text``, once ``after_s`` has passed."""
+        if time.perf_counter() - self.started < self.after_s or not self.stream.isatty():
             return
         self.shown = True
-        frac = min(1.0, simulated_s / horizon_s) if horizon_s > 0 else 1.0
         filled = int(frac * self.width)
-        rate = simulated_s / elapsed if elapsed > 0 else 0.0
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{simulated_s / 3600:5.2f} h simulated, {rate:,.0f} sim-s per wall-s")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {text}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -108,3 +111,12 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class RunCountBar(ProgressBar):
+    """The progress bar of a sweep: runs done out of the sweep's runs, and the time left at this pace."""
+
+    def __call__(self, done: float, total: float) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / done * (total - done) if done else 0.0
+        self.draw(done / total if total else 1.0, f"{done:.0f} of {total:.0f} runs, about {left:,.0f} s left")

@@ -100,8 +100,7 @@ def test_compare_prints_the_three_peers_and_plots(tmp_path):
         assert f"{protocol} on amsterdam" in done.stdout
     assert "flood-repair / gossip airtime:" in done.stdout and "flood-expert / gossip airtime:" in done.stdout
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["airtime-flood-expert.png", "airtime-flood-repair.png", "airtime-gossip.png", "completion.png",
-                    "map-flood-expert.png", "map-flood-repair.png", "map-gossip.png"]
+    assert pngs == ["airtime.png", "completion.png", "map-flood-expert.png", "map-flood-repair.png", "map-gossip.png"]
     assert all((tmp_path / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
 
