@@ -40,6 +40,7 @@ EXACT_SEPARATION_LIMIT = 22  # exhaustive separation up to this many reachable n
 VIOLATION_TOL = 1e-6  # a cut counts as violated when it carries less than 1 − this of the work
 CUTS_PER_ROUND = 16  # most violated new cuts added per demand and round
 MAX_ROUNDS = 200
+TIE_BREAK = 1e-2  # spread of the airtime weights in the time programme's feasibility step
 LOCAL_SEARCH_RANDOM_STARTS = 32
 LOCAL_SEARCH_DESCENTS = 24  # 1-flip descents from the best starts
 LOCAL_SEARCH_SEED = 12
@@ -504,6 +505,9 @@ class _TimeProgramme:
         airtime = np.zeros(self.columns)
         for i, d in enumerate(self.demands):
             airtime[self.offsets[i]: self.offsets[i] + self.families[d.source].size] = d.airtime_s
+        # distinct weights (golden-ratio steps) make the least-airtime vertex unique, so separation
+        # does not wander over a flat optimal face
+        airtime[: self.horizon] *= 1.0 + TIE_BREAK * ((np.arange(self.horizon) * 0.6180339887) % 1.0)
         if horizon_s is not None:
             return None if self._optimise(airtime, (horizon_s, horizon_s), MAX_ROUNDS) is None else horizon_s
         horizon = np.zeros(self.columns)
