@@ -77,6 +77,15 @@ def test_constraint_generation_equals_every_cut_written_out(exact_limit):
         assert sum(bound.frames) * T_FULL == pytest.approx(bound.airtime_s)
 
 
+def test_exhaustive_separation_over_both_code_tables_equals_brute_force():
+    rng = np.random.default_rng(13)
+    p = random_delivery(rng, 13)  # 12 other nodes: more bits than the low table holds
+    for source in (0, 6):
+        bound = cut_set_bound(p, source, 10_000, T_FULL)
+        assert bound.exact
+        assert bound.airtime_s == pytest.approx(brute_force_airtime(p, source, 10_000, T_FULL), rel=1e-6)
+
+
 def test_two_nodes_with_a_perfect_link_need_the_work_once():
     p = np.array([[0.0, 1.0], [1.0, 0.0]])
     bound = cut_set_bound(p, 0, 23_100, 0.5)
