@@ -32,8 +32,9 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"median {_fmt(r['median_work_s'])} s, last {_fmt(r['last_work_s'])} s; "
             f"catalogue everywhere {_fmt(r['catalogue_s'])} s")
     lines += [
-        f"  airtime: {r['airtime_s']:.1f} s total (MCDS reference {r['mcds_reference_airtime_s']:.1f} s, "
-        f"not a bound)",
+        f"  airtime: {r['airtime_s']:.1f} s total; cut-set bound {_fmt(r['lp_bound_airtime_s'])} s, "
+        f"ratio {_fmt(r['airtime_over_lp'], 2)} (MCDS reference {r['mcds_reference_airtime_s']:.1f} s, not a bound)",
+        f"  completion over the time bound {_fmt(r['lp_time_bound_s'])} s: {_fmt(r['completion_over_time_bound'], 2)}",
         f"  busiest hour: {r['max_duty_cycle'] * 100:.2f} % of the {r['duty_cycle_limit'] * 100:.0f} % limit; "
         f"busiest channel {r['max_busy_fraction'] * 100:.1f} %; "
         f"frames sent {r['frames_sent']}, collisions {r['collisions']}, refused {r['refused']}",

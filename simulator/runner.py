@@ -8,9 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from node.lora import MAX_APP_PAYLOAD
 from simulator.bound import bound_airtime, min_connected_dominating_set
 from simulator.clock import TICKS_PER_SECOND, to_seconds
+from simulator.lpbound import (
+    EXACT_SEPARATION_LIMIT,
+    WorkDemand,
+    delivery_from_links,
+    full_frame_airtime,
+    payload_per_full_frame,
+    time_bound,
+    workload_airtime_bound,
+)
 from simulator.phy import ChannelModel, preset
 from simulator.protocols import FloodDriver, make_driver
 from simulator.scenarios import Topology, load_scenario
@@ -106,6 +117,7 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
     full_frame = p.frame_airtime(MAX_APP_PAYLOAD)
     reference = sum(bound_airtime(w.size, full_frame, len(mcds.members)) for w in works)
     counted = [n for n in world.nodes if world.driver.counts(n)]
+    bounds = lower_bounds(world, spec.loss)
     nodes: list[dict[str, Any]] = []
     airtime_total = 0.0
     simulated = max(to_seconds(end_tick), 1e-9)
@@ -165,6 +177,11 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "works_everywhere": len(everywhere),
         "simulated_s": round(to_seconds(end_tick), 3),
         "airtime_s": round(airtime_total, 4),
+        "lp_bound_airtime_s": _round(bounds.airtime_s),
+        "airtime_over_lp": _ratio(airtime_total, bounds.airtime_s),
+        "lp_time_bound_s": _round(bounds.time_s),
+        "completion_over_time_bound": _ratio(max(done) if complete_fraction == 1.0 else None, bounds.time_s),
+        "lp_exact": bounds.exact,
         "mcds_reference_airtime_s": round(reference, 4),
         "mcds_method": "exact" if mcds.exact else "greedy",
         "mcds": [names[i] for i in mcds.members],
@@ -180,6 +197,53 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "works": work_rows,
         "nodes": nodes,
     }
+
+
+@dataclass(frozen=True)
+class LowerBounds:
+    """The cut-set bounds of a run's job (``simulator.lpbound``); None where not computed."""
+
+    airtime_s: float | None
+    time_s: float | None
+    exact: bool
+
+
+LP_NODE_LIMIT = 150  # above this the cut search costs more than the run; the figures are left out
+
+
+def lower_bounds(world: World, loss: float) -> LowerBounds:
+    """Least expected airtime and completion time any scheme needs for the world's workload.
+
+    Each work must deliver its content and its signed manifest to every node its venue reaches;
+    delivery probabilities are the world's own per-frame fading, ``--loss`` and per-link losses.
+    """
+    if len(world.nodes) > LP_NODE_LIMIT or not world.driver.works:
+        return LowerBounds(None, None, False)
+    p = world.preset
+    delivery = delivery_from_links(world.links, world.model.shadowing_sigma_db, loss)
+    counted = [world.driver.counts(n) for n in world.nodes]
+    if not all(counted):  # nodes outside the figures (an attacker) need not receive: drop them
+        keep = [i for i, c in enumerate(counted) if c]
+        delivery = delivery[np.ix_(keep, keep)]
+        index = {old: new for new, old in enumerate(keep)}
+    else:
+        index = {i: i for i in range(len(world.nodes))}
+    demands = [WorkDemand(index[world.topology.index(w.venue)], w.size + w.manifest_bytes, w.at_s)
+               for w in world.driver.works]
+    full = full_frame_airtime(p)
+    per_frame = payload_per_full_frame(p)
+    airtime = workload_airtime_bound(delivery, demands, full, frame_payload=per_frame)
+    horizon = time_bound(delivery, demands, full, world.nodes[0].ledger.limit, frame_payload=per_frame)
+    exact = len(delivery) <= EXACT_SEPARATION_LIMIT
+    return LowerBounds(airtime, horizon, exact)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _ratio(value: float | None, bound: float | None) -> float | None:
+    return None if value is None or not bound else round(value / bound, 4)
 
 
 def _seconds(tick: int | None) -> float | None:

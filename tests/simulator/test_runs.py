@@ -22,6 +22,10 @@ def test_amsterdam_completes_within_the_limits(protocol):
     assert result["max_duty_cycle"] <= result["duty_cycle_limit"]
     # the source alone dominates the four venues, so it must send the whole work at least once
     assert result["mcds"] == ["oba"]
+    # the source must send the work and its manifest once: the cut-set bound is exactly that, and honest
+    assert result["lp_bound_airtime_s"] <= result["airtime_s"]
+    assert result["airtime_over_lp"] >= 1.0 and result["lp_exact"]
+    assert result["lp_time_bound_s"] <= result["completion_s"]
     assert sum(n["airtime_s"] for n in result["nodes"]) == pytest.approx(result["airtime_s"], abs=1e-3)
     assert {n["name"] for n in result["nodes"] if n["complete"]} == {"nemo", "oba", "waag", "zwijger"}
 
