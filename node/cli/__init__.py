@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "node.cli.takedown",
     "node.cli.node_cmds",
     "node.cli.radio",
+    "node.cli.kit",
     "node.cli.sim",
     "node.cli.demo",
 )
