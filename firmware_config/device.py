@@ -133,9 +133,3 @@ def export_yaml(interface: Any) -> str:
 
     return str(export_config(interface))
 
-
-def ignored_node_ids(interface: Any) -> list[str]:
-    """Nodes the radio's node DB marks as ignored (``meshtastic --set-ignored-node``)."""
-    nodes = getattr(interface, "nodesByNum", None) or {}
-    return sorted(str((info.get("user") or {}).get("id") or f"!{num:08x}")
-                  for num, info in nodes.items() if isinstance(info, dict) and info.get("isIgnored"))

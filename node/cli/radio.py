@@ -39,9 +39,10 @@ def _load(name: str, kit: object | None = None) -> object:
 
 def _check_connected_radio(args: argparse.Namespace, kit: object | None) -> int:
     """The radio-safety rules on a connected radio, against the kit when given."""
-    from firmware_config.device import RadioAddress, connect, ignored_node_ids
+    from firmware_config.device import RadioAddress, connect
     from firmware_config.kit import Kit, KitError
     from firmware_config.safety import radio_findings
+    from node.transport.meshtastic_radio import ignored_node_ids
 
     address = _address(args)
     assert isinstance(address, RadioAddress)

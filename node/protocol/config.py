@@ -132,6 +132,8 @@ class LinkStatus:
     airtime_last_hour_s: float = 0.0
     airtime_limit_s: float = 0.0
     queued: int = 0
+    channel_utilization: float | None = None  # the radio's own reading, percent (note_channel_load)
+    air_util_tx: float | None = None
 
 
 @dataclass
