@@ -179,8 +179,10 @@ def make_kit(out: Path, curator_pub: Path, exhibition: str, partners: list[Venue
     """Write a new kit to ``out`` (which must not exist or be empty)."""
     try:
         header = curator_pub.read_text(encoding="utf-8").lstrip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KitError(f"{curator_pub}: cannot read the curator key: {getattr(exc, 'strerror', None) or exc}") from None
+    except OSError as exc:
+        raise KitError(f"{curator_pub}: cannot read the curator key: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        header = ""
     if not header.startswith(CURATOR_HEADER):
         raise KitError(f"{curator_pub} is not a curator public key (.pub) file")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

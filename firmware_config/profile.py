@@ -95,6 +95,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not a YAML profile (not UTF-8 text)") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

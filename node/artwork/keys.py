@@ -133,6 +133,8 @@ def load_secret(path: Path, role: Role | None = None) -> SecretKey:
         words = path.read_text().split()
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"{path} is not a mesh-art private key file (not text)") from None
     if len(words) != 3 or words[0] != SECRET_TAG:
         if words and words[0] == PUBLIC_TAG:
             raise KeyFileError(f"{path} is a public key; a private key file is needed here")
@@ -162,6 +164,8 @@ def load_public(spec: str | Path) -> PublicKey:
             text = path.read_text()
         except OSError as exc:
             raise KeyFileError(f"cannot read public key {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise KeyFileError(f"{path} is not a public key file (not text)") from None
     words = text.split()
     where = str(path) if is_file else "the given key text"
     role: Role | None = None
