@@ -100,8 +100,14 @@ def _leaf(exc: BaseException) -> BaseException:
 
 def _expected_message(exc: BaseException) -> str | None:
     """The one-line reason of an expected failure (None: unexpected, a bug)."""
-    if isinstance(exc, CommandError):
+    from node.artwork.errors import KeyFileError, VerificationError
+    from node.config import ConfigError
+    from node.store.base import StoreError
+
+    if isinstance(exc, CommandError | ConfigError | KeyFileError | StoreError):
         return str(exc)
+    if isinstance(exc, VerificationError):
+        return f"REJECTED {exc.reason}: {exc.message}"
     if isinstance(exc, OSError):  # files, ports, devices: the OS said why
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}"
