@@ -228,6 +228,7 @@ class GossipEngine(EngineCore):
             outbox = self._outboxes[name]
             stats.airtime_last_hour_s = outbox.airtime_used(now)
             stats.queued = outbox.pending_items()
+            stats.preset = self._links[name].preset if stats.kind == "lora" else None
             links[name] = LinkStatus(**stats.__dict__)
         return EngineStatus(
             node_key=self._node_key, uptime_s=now - self._start, links=links,
