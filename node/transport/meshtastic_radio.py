@@ -201,6 +201,7 @@ class MeshtasticTransport(Transport):
         self._radio_check = radio_check
         self._counted_preset = preset_name(settings.preset)  # the preset the engine counts airtime at
         self._metrics = RadioMetrics(None, None)
+        self._logged_problems: frozenset[str] = frozenset()
         self._iface: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._host: LinkHost | None = None
@@ -321,6 +322,7 @@ class MeshtasticTransport(Transport):
                  radio.get("channel_utilization"), radio.get("air_util_tx"))
         for warning in config_warnings(radio, self.settings.preset):
             log.warning("radio config mismatch link=%s: %s", self.link, warning)
+        self._logged_problems = frozenset()  # every (re)connect logs the radio's problems again
         self.check_radio()
         self.report_radio()
         return True
@@ -335,10 +337,13 @@ class MeshtasticTransport(Transport):
         except Exception as exc:  # a half-configured interface lacks fields
             self.state.details["radio"] = {"error": str(exc), **problems}
         if report:
+            # The library reconnects by itself (e.g. after `meshtastic --set` from another client),
+            # so settings can change under a live interface: check again, log only what is new.
+            self.check_radio()
             self.report_radio()
 
     def check_radio(self) -> None:
-        """Run the radio check on the connected radio; problems go to the status and the log."""
+        """Run the radio check on the connected radio; problems go to the status, new ones to the log."""
         radio = self.state.details["radio"]
         if self._radio_check is None or self._iface is None:
             return
@@ -351,7 +356,9 @@ class MeshtasticTransport(Transport):
             return
         radio["problems"] = [finding.text for finding in findings]
         radio["drops_art_traffic"] = any(finding.deafens for finding in findings)
-        for finding in findings:
+        new = [finding for finding in findings if finding.text not in self._logged_problems]
+        self._logged_problems = frozenset(finding.text for finding in findings)
+        for finding in new:
             if finding.deafens:
                 log.error("radio drops the art traffic link=%s: %s", self.link, finding.text)
             else:
