@@ -152,3 +152,11 @@ def test_refuses_an_unsupported_system(fake_root: Path, kit: Path) -> None:
     assert "unsupported system 'Debian GNU/Linux 11 (bullseye)'" in result.stderr
     assert "bookworm and trixie" in result.stderr
     assert not (fake_root / "etc/mesh-art").exists()
+
+
+def test_example_node_toml_matches_the_exhibition_profiles() -> None:
+    """The documented example must not start with a preset mismatch warning."""
+    from firmware_config.profile import load_profile
+
+    example = tomllib.loads((ROOT / "docs/examples/node.toml").read_text())
+    assert example["radio"]["preset"] == load_profile("exhibition").section("config", "lora")["modem_preset"]
