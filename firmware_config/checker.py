@@ -1,18 +1,31 @@
 """``mesh-art radio check``: the rules a venue radio profile must satisfy, one line per problem.
 
 The rules come from the EU_868 regulations as Meshtastic implements them and from what the
-gossip layer needs (reference/meshtastic.md §2, §4, §5).
+gossip layer needs (reference/meshtastic.md §2, §4, §5); the radio-safety rules (role,
+rebroadcast mode, ignored nodes, position precision) are shared with the daemon's check of the
+connected radio (firmware_config.safety).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-from meshtastic.protobuf import apponly_pb2
+from google.protobuf.message import DecodeError
+from meshtastic.protobuf import apponly_pb2, channel_pb2
 
-from firmware_config.profile import PSK_PLACEHOLDER, Profile, channel_psk_setting, decode_psk_text
+from firmware_config.profile import (
+    PSK_PLACEHOLDER,
+    Profile,
+    ProfileError,
+    channel_psk_setting,
+    channel_settings,
+    decode_psk_text,
+    local_config,
+)
+from firmware_config.safety import radio_findings
 
 EU868_MAX_TX_DBM = 27
 HOP_MAX = 7
@@ -26,11 +39,18 @@ def is_public_key(psk: bytes) -> bool:
     return len(psk) <= 1 or psk == DEFAULT_KEY
 
 
-def _channel_url_keys(url: str) -> list[bytes]:
+def _channel_url_settings(url: str) -> list[channel_pb2.ChannelSettings]:
     fragment = urlparse(url).fragment
     padded = fragment + "=" * (-len(fragment) % 4)
-    channel_set = apponly_pb2.ChannelSet.FromString(base64.urlsafe_b64decode(padded))
-    return [settings.psk for settings in channel_set.settings]
+    try:
+        channel_set = apponly_pb2.ChannelSet.FromString(base64.urlsafe_b64decode(padded))
+    except DecodeError:
+        raise ValueError("not a channel set") from None
+    return list(channel_set.settings)
+
+
+def _channel_url_keys(url: str) -> list[bytes]:
+    return [settings.psk for settings in _channel_url_settings(url)]
 
 
 def check_region(profile: Profile) -> str | None:
@@ -107,19 +127,31 @@ def check_position(profile: Profile) -> str | None:
     return None
 
 
-def check_rebroadcast(profile: Profile) -> str | None:
-    """CORE_PORTNUMS_ONLY relays drop PRIVATE_APP (port 256), our gossip port."""
-    if profile.section("config", "device").get("rebroadcast_mode") == "CORE_PORTNUMS_ONLY":
-        return "device.rebroadcast_mode CORE_PORTNUMS_ONLY drops private ports such as 256 (the art gossip)"
+def _profile_channel(profile: Profile) -> channel_pb2.ChannelSettings | None:
+    url = profile.data.get("channel_url")
+    if profile.mesh_art.get("channel"):
+        return channel_settings(profile, b"")
+    if isinstance(url, str) and url:
+        with contextlib.suppress(ValueError):
+            settings = _channel_url_settings(url)
+            return settings[0] if settings else None
     return None
 
 
+def check_radio_safety(profile: Profile) -> list[str]:
+    """The radio-safety rules (firmware_config.safety) on the profile's config and channel."""
+    try:
+        config, primary = local_config(profile), _profile_channel(profile)
+    except ProfileError as exc:
+        return [str(exc)]
+    return [finding.text for finding in radio_findings(config, primary, profile=True)]
+
+
 RULES: tuple[Callable[[Profile], str | None], ...] = (
-    check_region, check_preset, check_power, check_duty_cycle, check_psk, check_hop_limit,
-    check_position, check_rebroadcast,
+    check_region, check_preset, check_power, check_duty_cycle, check_psk, check_hop_limit, check_position,
 )
 
 
 def check(profile: Profile) -> list[str]:
     """Every problem of a resolved profile, one sentence each (empty: the profile is fine)."""
-    return [problem for rule in RULES if (problem := rule(profile)) is not None]
+    return [problem for rule in RULES if (problem := rule(profile)) is not None] + check_radio_safety(profile)

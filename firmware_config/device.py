@@ -132,3 +132,4 @@ def export_yaml(interface: Any) -> str:
     from meshtastic.__main__ import export_config
 
     return str(export_config(interface))
+

@@ -3,7 +3,8 @@
 A profile is a ``meshtastic --configure`` YAML file. Ours may carry a ``mesh_art`` block (the
 CLI ignores unknown top-level keys) with ``extends`` (a base profile merged underneath),
 ``venue``/``fixed`` (a venue radio must have a fixed position) and ``channel`` (the private
-channel's name and PSK, where ``psk: generate`` is filled in at apply time).
+channel's name, PSK and position precision, where ``psk: generate`` is filled in from the
+exhibition kit's channel key).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from meshtastic.protobuf import apponly_pb2, channel_pb2, config_pb2
+from google.protobuf import json_format
+from meshtastic.protobuf import apponly_pb2, channel_pb2, config_pb2, localonly_pb2
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 YAML_HEADER = "# start of Meshtastic configure yaml\n"
@@ -93,6 +95,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not a YAML profile (not UTF-8 text)") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -125,7 +129,7 @@ def load_psk(psk_file: Path, create: bool) -> bytes:
             raise ProfileError(f"{psk_file}: key must be 16 or 32 bytes, not {len(key)}")
         return key
     if not create:
-        raise ProfileError(f"{psk_file} does not exist; `mesh-art radio apply` creates it on first use")
+        raise ProfileError(f"{psk_file} does not exist; the curator's `mesh-art kit new` makes the channel key")
     key = secrets.token_bytes(PSK_BYTES)
     psk_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(psk_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -147,11 +151,36 @@ def lora_config(profile: Profile) -> config_pb2.Config.LoRaConfig:
     return lora
 
 
-def channel_url(profile: Profile, psk: bytes) -> str:
-    """The ``https://meshtastic.org/e/#...`` URL of the exhibition channel with the real key."""
+def local_config(profile: Profile) -> localonly_pb2.LocalConfig:
+    """The profile's ``config`` sections as the firmware's LocalConfig (unset fields at defaults)."""
+    config = localonly_pb2.LocalConfig()
+    try:
+        json_format.ParseDict(profile.data.get("config") or {}, config)
+    except json_format.ParseError as exc:
+        raise ProfileError(f"{profile.path}: {exc}") from None
+    return config
+
+
+def channel_position_precision(profile: Profile) -> int:
+    """``mesh_art.channel.position_precision`` (0, the firmware default, when absent)."""
+    channel = profile.mesh_art.get("channel")
+    value = channel.get("position_precision", 0) if isinstance(channel, dict) else 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 32:
+        raise ProfileError(f"{profile.path}: mesh_art.channel.position_precision must be 0..32, got {value!r}")
+    return value
+
+
+def channel_settings(profile: Profile, psk: bytes) -> channel_pb2.ChannelSettings:
+    """The exhibition channel as the firmware holds it: name, key and position precision."""
     channel = profile.mesh_art.get("channel") or {}
     settings = channel_pb2.ChannelSettings(name=str(channel.get("name", "")), psk=psk)
-    channel_set = apponly_pb2.ChannelSet(settings=[settings], lora_config=lora_config(profile))
+    settings.module_settings.position_precision = channel_position_precision(profile)
+    return settings
+
+
+def channel_url(profile: Profile, psk: bytes) -> str:
+    """The ``https://meshtastic.org/e/#...`` URL of the exhibition channel with the real key."""
+    channel_set = apponly_pb2.ChannelSet(settings=[channel_settings(profile, psk)], lora_config=lora_config(profile))
     encoded = base64.urlsafe_b64encode(channel_set.SerializeToString()).decode().rstrip("=")
     return CHANNEL_URL_PREFIX + encoded
 
@@ -192,7 +221,7 @@ def profile_psk(profile: Profile, psk_file: Path | None, create: bool) -> bytes:
     setting = channel_psk_setting(profile)
     if setting is None or setting == PSK_PLACEHOLDER:
         if psk_file is None:
-            raise ProfileError(f"{profile.name}: the channel key is generated; give --psk-file")
+            raise ProfileError(f"{profile.name}: the channel key comes from the exhibition kit; give --kit DIR")
         return load_psk(psk_file, create)
     try:
         return decode_psk_text(setting)

@@ -102,6 +102,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "data_dir": Key("str", None, _path),
         "key_file": Key("str", None, _path),
         "trust": Key("list[str]", [], _paths),
+        "kit": Key("str", None, _path),
         "store": Key("str", "sqlite", _one_of(*STORE_KINDS)),
         "quota_mb": Key("int", 512, _positive),
         "upload_limit_kb": Key("int", 512, _positive),
@@ -170,6 +171,7 @@ class NodeConfig:
     data_dir: Path = Path("mesh-art-data")
     key_file: Path = Path("mesh-art-data/node.key")
     trust: tuple[str, ...] = ()
+    kit: Path | None = None  # the exhibition kit: radio checks against it, the About page's channel QR
     store: str = "sqlite"
     quota_mb: int = 512
     upload_limit_kb: int = 512
@@ -331,7 +333,8 @@ def build_config(v: dict[str, dict[str, Any]], base: Path, source: str,
         )
     return NodeConfig(
         name=node["name"], venue=node["venue"], lat=node["lat"], lon=node["lon"], data_dir=data_dir,
-        key_file=key_file, trust=trust, store=node["store"], quota_mb=node["quota_mb"],
+        key_file=key_file, trust=trust, kit=_resolve(base, node["kit"]) if node["kit"] else None,
+        store=node["store"], quota_mb=node["quota_mb"],
         upload_limit_kb=node["upload_limit_kb"], seed=node["seed"],
         http_host=v["http"]["host"], http_port=v["http"]["port"],
         http_public_url=v["http"]["public_url"], log_level=v["log"]["level"],

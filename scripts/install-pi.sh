@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Turn Raspberry Pi OS Bookworm (64-bit) into a Mesh Art Network venue node.
+# Turn Raspberry Pi OS (64-bit; Debian 12 bookworm or 13 trixie) into a Mesh Art Network venue node.
 #
-#   sudo scripts/install-pi.sh --venue waag --trust curator.key.pub [--radio serial:/dev/ttyACM0 | --radio tcp:HOST]
-#        [--preset MEDIUM_FAST] [--ssid "MeshArt-Waag"] [--no-hotspot] [--dry-run] [--root DIR] [--force-os]
+#   sudo scripts/install-pi.sh --kit KIT --venue waag [--radio serial:/dev/ttyACM0 | --radio tcp:HOST]
+#        [--ssid "MeshArt-Waag"] [--no-hotspot] [--dry-run] [--root DIR] [--force-os]
 #
-# It installs the Debian packages, copies this checkout to /opt/mesh-art with a virtual
-# environment, creates the service user, writes /etc/mesh-art/node.toml and the trust anchors,
-# installs the systemd unit, sets up the Wi-Fi hotspot with the captive portal, and applies the
-# venue's radio profile. Idempotent: files are rewritten only when their content changes, and
-# users, packages and connections are created only when missing.
+# KIT is the curator's exhibition kit (`mesh-art kit new`): the curator key, the channel key,
+# the venue profiles (partners included), the preset and the channel QR code. It installs the
+# Debian packages, copies this checkout to /opt/mesh-art with a virtual environment, creates the
+# service user, copies the kit to /etc/mesh-art/kit, writes /etc/mesh-art/node.toml, installs the
+# systemd unit, sets up the Wi-Fi hotspot and captive portal (NetworkManager on both releases),
+# and applies the venue's radio profile from the kit. Idempotent: files are rewritten only when
+# their content changes, and users, packages and connections are created only when missing.
 #   --dry-run   print every action, change nothing
 #   --root DIR  write the files under DIR instead of / and run no system command (for tests)
 set -euo pipefail
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
-VENUE=""; TRUST=(); RADIO=""; SSID=""; PRESET="MEDIUM_FAST"
+VENUE=""; KIT=""; RADIO=""; SSID=""
 HOTSPOT=1; DRY=0; ROOT=""; FORCE_OS=0
 APP_DIR="/opt/mesh-art"; CONF_DIR="/etc/mesh-art"; DATA_DIR="/var/lib/mesh-art"; SERVICE_USER="mesh-art"
 AP_ADDR="10.42.0.1"; HTTP_PORT=8080
@@ -27,43 +29,57 @@ run() { if [ "$DRY" = 1 ] || [ -n "$ROOT" ]; then echo "would run: $*"; else "$@
 while [ $# -gt 0 ]; do
     case "$1" in
         --venue) VENUE="${2:-}"; shift 2 ;;
-        --trust) TRUST+=("${2:-}"); shift 2 ;;
+        --kit) KIT="${2:-}"; KIT="${KIT%/}"; shift 2 ;;
+        --trust|--preset) die "$1 is gone: the curator key and the preset come from the exhibition kit (--kit KIT)" ;;
         --radio) RADIO="${2:-}"; shift 2 ;;
         --ssid) SSID="${2:-}"; shift 2 ;;
-        --preset) PRESET="${2:-}"; shift 2 ;;
         --no-hotspot) HOTSPOT=0; shift ;;
         --dry-run) DRY=1; shift ;;
         --root) ROOT="${2%/}"; shift 2 ;;
         --force-os) FORCE_OS=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
 done
 
 # --- refuse what cannot work, before touching anything ---------------------------------------
-[ -n "$VENUE" ] || die "--venue is required (nemo, oba, waag, zwijger, or a partner id)"
+[ -n "$KIT" ] || die "--kit KIT is required: the exhibition kit from the curator (mesh-art kit new)"
+[ -n "$VENUE" ] || die "--venue is required (a venue id of the kit: nemo, oba, waag, zwijger, or a partner id)"
 case "$VENUE" in *[!a-z0-9-]*) die "--venue must be lower-case letters, digits or '-'" ;; esac
-[ "${#TRUST[@]}" -gt 0 ] || die "--trust CURATOR.pub is required: a node accepts only works endorsed by a trusted curator"
-for t in "${TRUST[@]}"; do
-    [ -f "$t" ] || die "trust file $t does not exist"
-    grep -q '^mesh-art-public-v1 curator ' "$t" || die "$t is not a curator public key (.pub) file"
+for f in kit.json curator.pub channel.key "profiles/$VENUE.yaml"; do
+    [ -f "$KIT/$f" ] || case "$f" in
+        profiles/*) die "the kit at $KIT has no venue '$VENUE' (its venues: $(cd "$KIT/profiles" 2>/dev/null && ls ./*.yaml 2>/dev/null | sed 's|^\./||; s|\.yaml$||' | tr '\n' ' '))" ;;
+        *) die "$KIT is not an exhibition kit: $f is missing (the curator makes one with mesh-art kit new)" ;;
+    esac
 done
+grep -q '^mesh-art-public-v1 curator ' "$KIT/curator.pub" || die "$KIT/curator.pub is not a curator public key (.pub) file"
 case "$RADIO" in ""|serial:*|tcp:*|ble:*) ;; *) die "--radio must be serial:/dev/..., tcp:HOST[:PORT] or ble:NAME" ;; esac
-case "$PRESET" in LONG_FAST|LONG_SLOW|LONG_MODERATE|MEDIUM_SLOW|MEDIUM_FAST|SHORT_SLOW|SHORT_FAST) ;;
-    *) die "preset $PRESET is not allowed in EU_868" ;; esac
 
 OS_RELEASE="${ROOT}/etc/os-release"
 [ -f "$OS_RELEASE" ] || die "cannot read $OS_RELEASE: unsupported system"
 VERSION_CODENAME=""; PRETTY_NAME="unknown"
 # shellcheck disable=SC1090
 . "$OS_RELEASE"
-if [ "$VERSION_CODENAME" != "bookworm" ] && [ "$FORCE_OS" = 0 ]; then
-    die "unsupported system '$PRETTY_NAME': this installer supports Raspberry Pi OS / Debian bookworm (--force-os to try anyway)"
-fi
+case "$VERSION_CODENAME" in
+    bookworm|trixie) ;;   # Debian 12 (Python 3.11) and 13 (Python 3.13); Raspberry Pi OS is trixie since October 2025
+    *) [ "$FORCE_OS" = 1 ] || die "unsupported system '$PRETTY_NAME': this installer supports Raspberry Pi OS / Debian bookworm and trixie (--force-os to try anyway)" ;;
+esac
 if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
     die "run as root (sudo), or add --dry-run to see what would happen"
 fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || die "Python 3.11 or newer is required"
+# What the kit says (kit.json): preset, venue label and position, for node.toml.
+IFS='|' read -r PRESET VENUE_NAME LAT LON < <(python3 - "$KIT/kit.json" "$VENUE" <<'PY'
+import json, sys
+kit = json.load(open(sys.argv[1], encoding="utf-8"))
+for venue in kit["venues"]:
+    if venue["id"] == sys.argv[2]:
+        print(kit["preset"], venue["label"].replace('"', "'"), venue["lat"], venue["lon"], sep="|")
+        break
+else:
+    print(kit["preset"], sys.argv[2], "-", "-", sep="|")
+PY
+) || die "$KIT/kit.json cannot be read"
 
 # --- idempotent file writer ---------------------------------------------------------------------
 put_file() {  # put_file PATH MODE < content
@@ -108,25 +124,16 @@ if [ -z "$ROOT" ] && [ "$DRY" = 0 ]; then
     fi
 fi
 
-# --- configuration ------------------------------------------------------------------------------
-trust_list=""
-for t in "${TRUST[@]}"; do
-    name=$(basename "$t")
-    put_file "$CONF_DIR/$name" 0644 < "$t"
-    trust_list="$trust_list\"$CONF_DIR/$name\", "
+# --- configuration: the kit, then node.toml ----------------------------------------------------------
+KIT_DIR="$CONF_DIR/kit"
+for f in kit.json curator.pub channel-qr.svg channel-qr.png; do
+    if [ -f "$KIT/$f" ]; then put_file "$KIT_DIR/$f" 0644 < "$KIT/$f"; fi
 done
-trust_list="[${trust_list%, }]"
+put_file "$KIT_DIR/channel.key" 0640 < "$KIT/channel.key"       # group mesh-art: the daemon checks the radio's key
+if [ -f "$KIT/channel-url.txt" ]; then put_file "$KIT_DIR/channel-url.txt" 0640 < "$KIT/channel-url.txt"; fi
+for p in "$KIT"/profiles/*.yaml; do put_file "$KIT_DIR/profiles/$(basename "$p")" 0644 < "$p"; done
+trust_list="[\"$KIT_DIR/curator.pub\"]"
 
-IFS='|' read -r VENUE_NAME LAT LON < <(python3 - "$SRC/simulator/scenarios/amsterdam.json" "$VENUE" <<'PY'
-import json, sys
-for node in json.load(open(sys.argv[1]))["nodes"]:
-    if node["name"] == sys.argv[2]:
-        print(node.get("label", node["name"]), node["lat"], node["lon"], sep="|")
-        break
-else:
-    print(sys.argv[2], "-", "-", sep="|")
-PY
-)
 position=""
 [ "$LAT" != "-" ] && position="lat = $LAT
 lon = $LON"
@@ -149,6 +156,7 @@ venue = "$VENUE_NAME"
 $position
 data_dir = "$DATA_DIR"
 trust = $trust_list
+kit = "$KIT_DIR"
 
 [http]
 host = "0.0.0.0"
@@ -166,7 +174,15 @@ run systemctl daemon-reload
 run systemctl enable --now mesh-art-node.service
 
 # --- Wi-Fi hotspot and captive portal (docs/deploy/captive-portal.md) --------------------------------
+# NetworkManager runs the hotspot on bookworm and trixie alike (its shared mode starts dnsmasq).
+# Netplan or cloud-init images may rewrite NetworkManager's profiles at boot: the profile is kept
+# in /etc/NetworkManager/system-connections, and a warning below names what could override it.
 if [ "$HOTSPOT" = 1 ]; then
+    for override in /etc/netplan /etc/cloud/cloud.cfg.d; do
+        if [ -d "${ROOT}$override" ] && [ -n "$(ls -A "${ROOT}$override" 2>/dev/null)" ]; then
+            say "warning: $override exists: netplan/cloud-init can replace NetworkManager's hotspot profile at boot (docs/deploy/raspberry-pi.md, 'Netplan and cloud-init')"
+        fi
+    done
     SSID="${SSID:-MeshArt-${VENUE^^}}"
     put_file /etc/NetworkManager/dnsmasq-shared.d/mesh-art-gallery.conf 0644 <<EOF
 # Mesh Art Node captive portal: every name resolves to the node, no IPv6 answers,
@@ -203,11 +219,14 @@ EOF
     run nmcli connection up mesh-art-hotspot
 fi
 
-# --- the venue's radio profile ----------------------------------------------------------------------
-PROFILE="$APP_DIR/firmware_config/profiles/$VENUE.yaml"
+# --- the venue's radio profile, from the kit (the daemon must not hold the radio meanwhile) ------------
+# The radio takes one TCP/serial client at a time, so the service is stopped while the profile goes on.
 case "$RADIO" in
-    serial:*) run "$APP_DIR/.venv/bin/mesh-art" radio apply "$PROFILE" --port "${RADIO#serial:}" ;;
-    tcp:*) run "$APP_DIR/.venv/bin/mesh-art" radio apply "$PROFILE" --host "${RADIO#tcp:}" ;;
+    serial:*|tcp:*)
+        run systemctl stop mesh-art-node.service
+        if [ "${RADIO%%:*}" = serial ]; then where=(--port "${RADIO#serial:}"); else where=(--host "${RADIO#tcp:}"); fi
+        run "$APP_DIR/.venv/bin/mesh-art" radio apply "$VENUE" --kit "$KIT_DIR" "${where[@]}"
+        run systemctl start mesh-art-node.service ;;
     "") say "no --radio given: the node runs without a radio until [radio] is added to $CONF_DIR/node.toml" ;;
     *) say "apply the radio profile by hand for $RADIO (docs/radio.md)" ;;
 esac

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -48,10 +49,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def fetch_status(url: str, timeout: float = 5.0) -> dict[str, Any]:
-    """GET ``<url>/api/status`` as a dict."""
-    target = url.rstrip("/") + "/api/status"
+    """The operator's ``/api/status/local`` as a dict; the public ``/api/status`` from another host."""
+    target = url.rstrip("/") + "/api/status/local"
     try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:
+        try:
+            response = urllib.request.urlopen(target, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (403, 404):
+                raise
+            target = url.rstrip("/") + "/api/status"
+            response = urllib.request.urlopen(target, timeout=timeout)
+        with response:
             data: dict[str, Any] = json.loads(response.read())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -103,9 +111,19 @@ def format_status(status: dict[str, Any]) -> str:
         if link.get("kind") == "lora":
             text += (f", airtime {link.get('airtime_last_hour_s', 0):.1f}s"
                      f" of {link.get('airtime_limit_s', 0):.0f}s in the last hour")
+        text += f", last frame heard {_ago(transport.get('last_frame_in_at'))}"
         if transport.get("last_error") and not transport.get("connected"):
             text += f"; last error: {transport['last_error']}"
         lines.append(text)
+        radio = transport.get("radio")
+        if isinstance(radio, dict) and radio:
+            lines.extend(_radio_lines(radio, transport))
+    store = status.get("store") or {}
+    if store.get("writable", True):
+        lines.insert(2, "store: writable")
+    else:
+        lines.insert(2, f"store: NOT WRITABLE ({store.get('error') or 'refusing writes'}): uploads and new works"
+                        " are refused; free space in the data directory (docs/operators.md)")
     drops = dict(status.get("drops", {}))
     for reasons in status.get("transport_drops", {}).values():
         for reason, count in reasons.items():
@@ -116,6 +134,27 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  peer {str(peer.get('node_key', ''))[:16]} {printable(peer.get('venue', '')):20}"
                      f" via {peer.get('link')} works {peer.get('works_held')} snr {peer.get('snr')}")
     return "\n".join(printable(line) for line in lines)
+
+
+def _radio_lines(radio: dict[str, Any], transport: dict[str, Any]) -> list[str]:
+    """Region, preset, channel utilisation and safety findings of a radio link."""
+    def percent(value: object) -> str:
+        return f"{value:.1f}%" if isinstance(value, int | float) else "not reported"
+
+    lines = [f"  radio: region {radio.get('region', '?')}, preset {radio.get('preset', '?')}"
+             f" (airtime counted at {transport.get('counted_preset', '?')}),"
+             f" channel utilisation {percent(radio.get('channel_utilization'))},"
+             f" own TX {percent(radio.get('air_util_tx'))}"]
+    if radio.get("drops_art_traffic"):
+        lines.append("  RADIO DROPS THE ART TRAFFIC: the mesh never reaches this node until it is fixed")
+    lines += [f"  radio problem: {problem}" for problem in radio.get("problems") or []]
+    return lines
+
+
+def _ago(at: object) -> str:
+    if not isinstance(at, int | float):
+        return "never"
+    return f"{_duration(max(0.0, time.time() - at))} ago"
 
 
 def _duration(seconds: float) -> str:

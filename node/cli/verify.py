@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from node.artwork.bundle import Bundle, read_bundle
 from node.artwork.endorsement import TrustAnchors
@@ -33,12 +34,22 @@ def load_trust(specs: Sequence[str]) -> TrustAnchors:
     return TrustAnchors(keys)
 
 
+READ_LIMIT_BYTES = 64 * 1024 * 1024
+"""Largest input file the CLI reads (a source image, a bundle): ``/dev/zero`` must not fill memory."""
+
+
 def read_file(path: str, what: str = "bundle") -> bytes:
-    """The bytes of a file, or a one-line CommandError."""
+    """The bytes of a regular file of at most 64 MiB, or a one-line CommandError."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CommandError(f"cannot read {what} {path}: not a regular file")
+            data = handle.read(READ_LIMIT_BYTES + 1)
     except OSError as exc:
         raise CommandError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > READ_LIMIT_BYTES:
+        raise CommandError(f"cannot read {what} {path}: larger than {READ_LIMIT_BYTES // (1024 * 1024)} MiB")
+    return data
 
 
 def verified_bundle(path: str, trust: TrustAnchors, at: int | None) -> Bundle:

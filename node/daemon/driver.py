@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from node.artwork.bundle import Bundle
+from node.artwork.takedown import Takedown
 from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
 from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
-from node.transport.base import Transport
+from node.transport.base import RadioMetrics, Transport
 
 log = logging.getLogger("node.daemon.driver")
 
@@ -86,6 +87,21 @@ class EngineDriver:
         self.engine.send_refused(link, data, self.now())
         self.after_input()
 
+    def radio_preset(self, link: str, preset: str) -> None:
+        """The radio on ``link`` runs ``preset``: the engine counts airtime at it from now on."""
+        if self.closed:
+            return
+        try:
+            self.engine.set_link_preset(link, preset, self.now())
+        except (KeyError, ValueError) as exc:
+            log.error("cannot count airtime at the radio's preset link=%s preset=%s error=%s", link, preset, exc)
+        self.after_input()
+
+    def radio_metrics(self, link: str, metrics: RadioMetrics) -> None:
+        """The radio's channel utilisation and own TX share reach the engine."""
+        if not self.closed:
+            self.engine.note_channel_load(link, metrics.channel_utilization, metrics.air_util_tx, self.now())
+
     # ---- local inputs --------------------------------------------------------------------------
 
     def ingest(self, bundle: Bundle) -> bytes:
@@ -94,6 +110,11 @@ class EngineDriver:
         self.arrivals.setdefault(work_id, {"link": None, "at": time.time()})
         self.after_input()
         return work_id
+
+    def apply_takedown(self, takedown: Takedown) -> None:
+        """Hand a local curator takedown to the engine (applied and spread)."""
+        self.engine.apply_takedown(takedown, self.now())
+        self.after_input()
 
     def start(self) -> None:
         """Arm the first timer and let transports poll."""

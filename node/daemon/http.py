@@ -28,8 +28,11 @@ log = logging.getLogger("node.daemon.http")
 DAEMON_FILE = "daemon.json"
 
 
-def build_app(ctx: GalleryContext) -> web.Application:
-    """The gallery application with /api/status and /metrics added."""
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def build_app(ctx: GalleryContext, local_status: Callable[[], dict[str, Any]] | None = None) -> web.Application:
+    """The gallery application with /api/status, /metrics and (loopback only) /api/status/local added."""
     app: web.Application | None = None
     try:
         gallery = importlib.import_module("node.gallery.app")
@@ -49,11 +52,19 @@ def build_app(ctx: GalleryContext) -> web.Application:
         return web.Response(text=ctx.metrics_text(), content_type="text/plain",
                             headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")
 
+    async def local_status_view(request: web.Request) -> web.Response:
+        # The operator's document names paths, host and process: never for the hotspot's visitors.
+        if local_status is None or request.remote not in LOOPBACK:
+            raise web.HTTPForbidden(text="the local status is only served to the node itself\n")
+        return web.json_response(local_status(), dumps=lambda obj: json.dumps(obj, default=str))
+
     existing = {route.resource.canonical for route in app.router.routes() if route.resource is not None}
     if "/api/status" not in existing:
         app.router.add_get("/api/status", status_view)
     if "/metrics" not in existing:
         app.router.add_get("/metrics", metrics_view)
+    if "/api/status/local" not in existing:
+        app.router.add_get("/api/status/local", local_status_view)
     return app
 
 

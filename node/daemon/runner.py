@@ -16,8 +16,9 @@ import random
 import signal
 import socket
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node.artwork.bundle import read_bundle
 from node.artwork.endorsement import TrustAnchors
@@ -27,12 +28,22 @@ from node.config import ConfigError, NodeConfig
 from node.daemon.driver import EngineDriver
 from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
-from node.daemon.status import build_status, metrics_text
+from node.daemon.status import build_status, metrics_text, public_status
+from node.daemon.store_watch import StoreWatch
 from node.eventhub import EventHub
 from node.gallery.context import GalleryContext
 from node.protocol.events import WorkCompleted
 from node.store.base import Quotas, WorkStore
+from node.store.sqlite import SqliteStore
 from node.transport.base import Transport
+
+if TYPE_CHECKING:
+    from meshtastic.protobuf.channel_pb2 import ChannelSettings
+    from meshtastic.protobuf.localonly_pb2 import LocalConfig
+
+    from firmware_config.kit import Kit
+    from firmware_config.safety import RadioFinding
+    from node.transport.meshtastic_radio import RadioCheck
 
 log = logging.getLogger("node.daemon")
 
@@ -88,6 +99,20 @@ def open_store(config: NodeConfig) -> WorkStore:
     return store
 
 
+def load_exhibition_kit(path: Path | None) -> Kit | None:
+    """The exhibition kit named by ``[node] kit`` (None without one)."""
+    if path is None:
+        return None
+    from firmware_config.kit import KitError, load_kit
+
+    try:
+        kit = load_kit(path)
+        kit.expectation()  # reads the channel key now, so a broken kit stops the start with one line
+    except KitError as exc:
+        raise ConfigError(f"[node] kit: {exc}") from None
+    return kit
+
+
 def node_id_of(key: SecretKey) -> str:
     """Short, topic-safe id of a node (first 16 hex digits of its public key)."""
     return key.public.raw.hex()[:16]
@@ -113,6 +138,8 @@ class NodeDaemon:
         self.store: WorkStore | None = None
         self.identity: SecretKey | None = None
         self.trust = TrustAnchors()
+        self.kit: Kit | None = None
+        self.store_watch: StoreWatch | None = None
         self.ready = asyncio.Event()
 
     # ---- assembly -------------------------------------------------------------------------------
@@ -123,12 +150,23 @@ class NodeDaemon:
         if self.config.radio is not None:
             from node.transport.meshtastic_radio import MeshtasticTransport
 
-            transports.append(MeshtasticTransport("radio", self.config.radio))
+            transports.append(MeshtasticTransport("radio", self.config.radio, radio_check=self.radio_check()))
         if self.config.mqtt is not None:
             from node.transport.mqtt import MqttTransport
 
             transports.append(MqttTransport("mqtt", self.config.mqtt, node_id))
         return transports
+
+    def radio_check(self) -> RadioCheck:
+        """The radio-safety rules for the connected radio, against the kit when there is one."""
+        from firmware_config.safety import radio_findings
+
+        expected = self.kit.expectation() if self.kit is not None else None
+
+        def check(config: LocalConfig, primary: ChannelSettings | None, ignored: Sequence[str]) -> list[RadioFinding]:
+            return radio_findings(config, primary, ignored, expected)
+
+        return check
 
     def build_engine(self, identity: SecretKey, store: WorkStore, transports: list[Transport]) -> Any:
         """A ``GossipEngine`` with one link per transport (None when there are no transports)."""
@@ -160,8 +198,12 @@ class NodeDaemon:
                 "hostname": socket.gethostname(), "data_dir": str(self.config.data_dir),
                 "http_port": self.http_port, "trusted_curators": len(self.trust)}
 
+    def public_status(self) -> dict[str, Any]:
+        """The /api/status document: what every visitor may read (no paths, hosts or pids)."""
+        return public_status(self.status())
+
     def status(self) -> dict[str, Any]:
-        """The /api/status document."""
+        """The operator's status document (``node status``, /api/status/local on loopback)."""
         assert self.store is not None
         engine = self.driver.engine if self.driver else None
         engine_status = engine.status(self.driver.now()) if engine is not None and self.driver else None
@@ -185,14 +227,24 @@ class NodeDaemon:
         """What the gallery gets from the daemon."""
         assert self.store is not None
         return GalleryContext(
-            store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.status,
+            store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.public_status,
             peers=lambda: self.driver.peers.records() if self.driver else [],
             metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
             position=(self.config.lat, self.config.lon) if self.config.lat is not None and self.config.lon is not None
             else None,
             upload_limit_bytes=self.config.upload_limit_kb * 1024,
             arrivals=self.driver.arrivals if self.driver else {}, gallery_url=self.config.http_public_url,
+            channel_qr_svg=self._kit_qr(),
         )
+
+    def _kit_qr(self) -> str | None:
+        if self.kit is None:
+            return None
+        try:
+            return self.kit.qr_svg.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            log.warning("kit has no usable channel QR code path=%s error=%s", self.kit.qr_svg, exc)
+            return None
 
     # ---- life cycle -----------------------------------------------------------------------------
 
@@ -208,6 +260,7 @@ class NodeDaemon:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.identity = load_or_create_node_key(config.key_file)
         self.trust = load_trust(config.trust)
+        self.kit = load_exhibition_kit(config.kit)
         if not len(self.trust):
             log.warning("no trusted curator keys configured ([node] trust): the node cannot verify any work")
         self.store = open_store(config)
@@ -223,6 +276,8 @@ class NodeDaemon:
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
                 self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
+            if isinstance(self.store, SqliteStore):
+                self.store_watch = StoreWatch(self.store, self.driver)
             self.http = await self._start_http()
             self.http_port = self.http.port
             write_daemon_file(config.data_dir, {
@@ -239,7 +294,7 @@ class NodeDaemon:
             await self._shutdown()
 
     async def _start_http(self) -> HttpServer:
-        app = build_app(self.gallery_context())
+        app = build_app(self.gallery_context(), local_status=self.status)
         try:
             return await start_http(app, self.config.http_host, self.config.http_port)
         except OSError as exc:
@@ -250,6 +305,8 @@ class NodeDaemon:
         async with asyncio.TaskGroup() as group:
             workers = [group.create_task(t.run(self.driver), name=f"transport-{t.link}")
                        for t in self.transports.values()] if self.driver else []
+            if self.store_watch is not None:
+                workers.append(group.create_task(self.store_watch.run(), name="store-watch"))
             interval = watchdog_interval()
             if interval:
                 workers.append(group.create_task(self._watchdog(interval), name="watchdog"))

@@ -132,6 +132,9 @@ class LinkStatus:
     airtime_last_hour_s: float = 0.0
     airtime_limit_s: float = 0.0
     queued: int = 0
+    preset: str | None = None  # LoRa: the modem preset frames are costed at (set_link_preset)
+    channel_utilization: float | None = None  # the radio's own reading, percent (note_channel_load)
+    air_util_tx: float | None = None
 
 
 @dataclass

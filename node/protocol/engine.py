@@ -17,6 +17,7 @@ are described in docs/PROTOCOL.md.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 
@@ -194,6 +195,30 @@ class GossipEngine(EngineCore):
         takedown.verify(self.trust)
         self._apply_takedown(takedown, now)
 
+    def set_link_preset(self, link: str, preset: str, now: float) -> None:
+        """The radio on LoRa link ``link`` now runs ``preset``: frames are costed at it from now on.
+
+        The rolling hour's ledger keeps the seconds already spent (they were spent at the old
+        preset); only new frames, jitters and slots follow the new one. Raises for an unknown link
+        or preset (local misuse).
+        """
+        self._now = now
+        old = self._links[link]
+        if old.kind != "lora" or old.preset == preset:
+            return
+        new = dataclasses.replace(old, preset=preset)
+        self._links[link] = new
+        self._outboxes[link].link = new
+        self._stats[link].airtime_limit_s = new.airtime_limit_s
+
+    def note_channel_load(self, link: str, channel_utilization: float | None, air_util_tx: float | None,
+                          now: float) -> None:
+        """The radio's own measurements (percent): channel busy-ness heard, and its own TX share."""
+        self._now = now
+        stats = self._stats[link]
+        stats.channel_utilization = channel_utilization
+        stats.air_util_tx = air_util_tx
+
     def status(self, now: float) -> EngineStatus:
         """Counters: per-link traffic and airtime, drops by reason, peers, works."""
         self._now = now
@@ -203,6 +228,7 @@ class GossipEngine(EngineCore):
             outbox = self._outboxes[name]
             stats.airtime_last_hour_s = outbox.airtime_used(now)
             stats.queued = outbox.pending_items()
+            stats.preset = self._links[name].preset if stats.kind == "lora" else None
             links[name] = LinkStatus(**stats.__dict__)
         return EngineStatus(
             node_key=self._node_key, uptime_s=now - self._start, links=links,

@@ -128,6 +128,14 @@ class SqliteStore:
             raise StoreFull(f"{self.path}: the disk is full; no new works are accepted") from None
         self.write_error = None
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when *another* connection commits.
+
+        A running daemon polls it to notice works and takedowns the ``mesh-art`` CLI stored.
+        """
+        value: int = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return value
+
     def _quick_check(self) -> None:
         rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
         if rows != ["ok"]:

@@ -8,7 +8,9 @@ driver only through a :class:`LinkHost`, always on the event loop thread:
 * whenever the medium can take a frame, the transport asks ``host.poll(link)`` (the engine's
   ``poll_frame``) and sends what it gets; ``None`` means "nothing now": the transport waits for
   :meth:`Transport.wake`, which the driver calls after every engine input and timer;
-* a frame the medium refused for duty-cycle reasons goes back with ``host.refused(link, data)``.
+* a frame the medium refused for duty-cycle reasons goes back with ``host.refused(link, data)``;
+* a radio reports what it measures and runs: ``host.radio_metrics(link, RadioMetrics(...))``
+  and ``host.radio_preset(link, preset)`` when its modem preset is not the one the engine counts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +31,14 @@ LinkKind = Literal["lora", "ip"]
 
 MAX_FRAME_BYTES = MAX_APP_PAYLOAD
 """Largest frame any transport carries: a Meshtastic PRIVATE_APP payload (meshtastic.md §1)."""
+
+
+@dataclass(frozen=True)
+class RadioMetrics:
+    """A radio's own device metrics, in percent: the channel busy-ness it hears, its own TX share."""
+
+    channel_utilization: float | None
+    air_util_tx: float | None
 
 
 class LinkHost(Protocol):
@@ -45,6 +56,14 @@ class LinkHost(Protocol):
         """The medium refused ``data`` (duty-cycle limit): back-pressure for the engine."""
         ...
 
+    def radio_preset(self, link: str, preset: str) -> None:
+        """The radio on ``link`` runs modem preset ``preset``: count airtime at it."""
+        ...
+
+    def radio_metrics(self, link: str, metrics: RadioMetrics) -> None:
+        """The radio's latest device metrics."""
+        ...
+
 
 @dataclass
 class TransportState:
@@ -55,6 +74,7 @@ class TransportState:
     last_error: str | None = None
     frames_in: int = 0
     frames_out: int = 0
+    last_frame_in_at: float | None = None  # wall-clock time of the last frame received
     bytes_in: int = 0
     bytes_out: int = 0
     drops: Counter[str] = field(default_factory=Counter)
@@ -68,6 +88,7 @@ class TransportState:
             "last_error": self.last_error,
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
+            "last_frame_in_at": self.last_frame_in_at,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "drops": dict(self.drops),
@@ -122,6 +143,7 @@ class Transport(ABC):
         """Book a frame received and accepted by the transport."""
         self.state.frames_in += 1
         self.state.bytes_in += len(data)
+        self.state.last_frame_in_at = time.time()
 
     def count_out(self, data: bytes) -> None:
         """Book a frame sent."""

@@ -16,7 +16,13 @@ thread, ``sendData`` may block while the radio's TX queue is full, and ``close()
 * a ``DUTY_CYCLE_LIMIT`` routing NAK for one of our packets is handed back to the engine with
   ``refused`` (back-pressure);
 * a lost device (``meshtastic.connection.lost``, send errors) is closed and reopened with
-  exponential backoff, forever. Frames stay queued in the engine meanwhile.
+  exponential backoff, forever. Frames stay queued in the engine meanwhile;
+* on every (re)connect the radio's configuration goes through the injected radio check (the
+  daemon passes firmware_config.safety's rules): a radio that would drop the art traffic is
+  reported in the status and logged as an error;
+* when the radio's modem preset differs from the one the engine counts airtime at (a preset
+  changed with the meshtastic CLI, or node.toml out of date), the host is told with
+  ``radio_preset`` and a warning is logged; the radio's device metrics go to ``radio_metrics``.
 
 The interface factory is injectable so the adapter can be tested without a radio.
 """
@@ -29,12 +35,15 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from node.protocol.events import RxInfo
-from node.transport.base import MAX_FRAME_BYTES, Backoff, LinkHost, Transport
+from node.transport.base import MAX_FRAME_BYTES, Backoff, LinkHost, RadioMetrics, Transport
+
+if TYPE_CHECKING:
+    from meshtastic.protobuf import channel_pb2, localonly_pb2
 
 log = logging.getLogger("node.transport.meshtastic")
 
@@ -62,6 +71,21 @@ class RadioSettings:
         if not PRIVATE_PORT_MIN <= self.port <= PRIVATE_PORT_MAX:
             raise ValueError(f"radio port {self.port} outside the private range 256..511")
         parse_device(self.device)
+
+
+class RadioProblem(Protocol):
+    """One finding of a radio check: a sentence, and whether the radio drops the art traffic."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def deafens(self) -> bool: ...
+
+
+RadioCheck: TypeAlias = (
+    "Callable[[localonly_pb2.LocalConfig, channel_pb2.ChannelSettings | None, Sequence[str]], Sequence[RadioProblem]]")
+"""Judges a connected radio's config, primary channel and ignored nodes (firmware_config.safety)."""
 
 
 def parse_device(spec: str) -> tuple[str, str | None, int | None]:
@@ -125,9 +149,22 @@ def radio_lora_settings(iface: Any) -> dict[str, Any]:
     }
     my_info = iface.getMyNodeInfo() or {}
     metrics = my_info.get("deviceMetrics") or {}
-    info["air_util_tx"] = metrics.get("airUtilTx")
+    info["channel_utilization"] = _number(metrics.get("channelUtilization"))
+    info["air_util_tx"] = _number(metrics.get("airUtilTx"))
     info["node_id"] = (my_info.get("user") or {}).get("id")
     return info
+
+
+def ignored_node_ids(iface: Any) -> list[str]:
+    """Nodes the radio's node DB marks as ignored (``meshtastic --set-ignored-node``)."""
+    nodes = getattr(iface, "nodesByNum", None) or {}
+    return sorted(str((info.get("user") or {}).get("id") or f"!{num:08x}")
+                  for num, info in nodes.items() if isinstance(info, dict) and info.get("isIgnored"))
+
+
+def preset_name(text: str) -> str:
+    """``medium-fast`` -> ``MEDIUM_FAST``, the firmware's spelling."""
+    return text.upper().replace("-", "_")
 
 
 def config_warnings(radio: dict[str, Any], expected_preset: str) -> list[str]:
@@ -136,7 +173,7 @@ def config_warnings(radio: dict[str, Any], expected_preset: str) -> list[str]:
     if radio.get("region") != EXPECTED_REGION:
         warnings.append(f"radio region is {radio.get('region')}, expected {EXPECTED_REGION}: "
                         "set it with firmware_config or the meshtastic CLI before the exhibition")
-    want = expected_preset.upper().replace("-", "_")
+    want = preset_name(expected_preset)
     if radio.get("use_preset", True) and radio.get("preset") != want:
         warnings.append(f"radio preset is {radio.get('preset')} but node.toml says {want}: "
                         "airtime accounting will be wrong")
@@ -156,10 +193,15 @@ class MeshtasticTransport(Transport):
         link: str,
         settings: RadioSettings,
         interface_factory: Callable[[RadioSettings], Any] = open_interface,
+        radio_check: RadioCheck | None = None,
     ) -> None:
         super().__init__(link)
         self.settings = settings
         self._factory = interface_factory
+        self._radio_check = radio_check
+        self._counted_preset = preset_name(settings.preset)  # the preset the engine counts airtime at
+        self._metrics = RadioMetrics(None, None)
+        self._logged_problems: frozenset[str] = frozenset()
         self._iface: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._host: LinkHost | None = None
@@ -167,7 +209,8 @@ class MeshtasticTransport(Transport):
         self._sent: OrderedDict[int, bytes] = OrderedDict()
         self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
         self.topic = receive_topic(settings.port)
-        self.state.details.update({"device": settings.device, "duty_cycle_naks": 0, "radio": {}})
+        self.state.details.update({"device": settings.device, "duty_cycle_naks": 0, "radio": {},
+                                   "counted_preset": self._counted_preset, "preset_changes": 0})
 
     # ---- pubsub side (library threads): filter, then hop to the loop -------------------------
 
@@ -272,22 +315,72 @@ class MeshtasticTransport(Transport):
         self._sent.clear()
         self.state.connected = True
         self._backoff.reset()
-        self.refresh_radio_info()
+        self.refresh_radio_info(report=False)
         radio = self.state.details["radio"]
-        log.info("radio connected link=%s device=%s region=%s preset=%s air_util_tx=%s", self.link,
-                 self.settings.device, radio.get("region"), radio.get("preset"), radio.get("air_util_tx"))
+        log.info("radio connected link=%s device=%s region=%s preset=%s channel_utilization=%s air_util_tx=%s",
+                 self.link, self.settings.device, radio.get("region"), radio.get("preset"),
+                 radio.get("channel_utilization"), radio.get("air_util_tx"))
         for warning in config_warnings(radio, self.settings.preset):
             log.warning("radio config mismatch link=%s: %s", self.link, warning)
+        self._logged_problems = frozenset()  # every (re)connect logs the radio's problems again
+        self.check_radio()
+        self.report_radio()
         return True
 
-    def refresh_radio_info(self) -> None:
-        """Re-read region, preset and air utilisation from the interface (cheap, in-memory)."""
+    def refresh_radio_info(self, report: bool = True) -> None:
+        """Re-read region, preset and device metrics from the interface (cheap, in-memory)."""
         if self._iface is None:
             return
+        problems = {k: v for k, v in self.state.details["radio"].items() if k in ("problems", "drops_art_traffic")}
         try:
-            self.state.details["radio"] = radio_lora_settings(self._iface)
+            self.state.details["radio"] = {**radio_lora_settings(self._iface), **problems}
         except Exception as exc:  # a half-configured interface lacks fields
-            self.state.details["radio"] = {"error": str(exc)}
+            self.state.details["radio"] = {"error": str(exc), **problems}
+        if report:
+            # The library reconnects by itself (e.g. after `meshtastic --set` from another client),
+            # so settings can change under a live interface: check again, log only what is new.
+            self.check_radio()
+            self.report_radio()
+
+    def check_radio(self) -> None:
+        """Run the radio check on the connected radio; problems go to the status, new ones to the log."""
+        radio = self.state.details["radio"]
+        if self._radio_check is None or self._iface is None:
+            return
+        try:
+            node = self._iface.localNode
+            primary = node.channels[0].settings if node.channels else None
+            findings = list(self._radio_check(node.localConfig, primary, ignored_node_ids(self._iface)))
+        except Exception as exc:  # a half-configured interface lacks fields
+            log.warning("radio check failed link=%s error=%r", self.link, exc)
+            return
+        radio["problems"] = [finding.text for finding in findings]
+        radio["drops_art_traffic"] = any(finding.deafens for finding in findings)
+        new = [finding for finding in findings if finding.text not in self._logged_problems]
+        self._logged_problems = frozenset(finding.text for finding in findings)
+        for finding in new:
+            if finding.deafens:
+                log.error("radio drops the art traffic link=%s: %s", self.link, finding.text)
+            else:
+                log.warning("radio config problem link=%s: %s", self.link, finding.text)
+
+    def report_radio(self) -> None:
+        """Tell the host about a preset the engine does not count at, and new device metrics."""
+        radio = self.state.details["radio"]
+        preset = radio.get("preset")
+        if self._host is None:
+            return
+        if radio.get("use_preset") and isinstance(preset, str) and preset != self._counted_preset:
+            log.warning("radio preset changed link=%s from=%s to=%s: the engine now counts airtime at %s",
+                        self.link, self._counted_preset, preset, preset)
+            self._counted_preset = preset
+            self.state.details["counted_preset"] = preset
+            self.state.details["preset_changes"] += 1
+            self._host.radio_preset(self.link, preset)
+        metrics = RadioMetrics(radio.get("channel_utilization"), radio.get("air_util_tx"))
+        if metrics != self._metrics:
+            self._metrics = metrics
+            self._host.radio_metrics(self.link, metrics)
 
     async def _pump(self, host: LinkHost) -> None:
         """Send what the engine offers until the device is lost."""

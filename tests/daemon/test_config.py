@@ -71,4 +71,4 @@ def test_the_annotated_example_is_valid():
     config = load_config(REPO / "docs" / "examples" / "node.toml")
     assert config.radio is not None and config.radio.port == 256
     assert config.mqtt is None  # shown, but disabled
-    assert config.trust == ("/etc/mesh-art/curator.pub",)
+    assert config.trust == ("/etc/mesh-art/kit/curator.pub",)  # where install-pi.sh puts the kit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import yaml
 from meshtastic.protobuf import config_pb2
 
@@ -15,6 +17,7 @@ from .conftest import run_meshtastic
 def test_apply_reads_back_without_differences_and_export_shows_the_profile(pair_radios, tmp_path, capsys):
     port = pair_radios.port_of("beta")
     key_file = tmp_path / "exhibition.key"
+    key_file.write_text(base64.b64encode(bytes(range(32))).decode())  # apply never invents a key
     status = main(["radio", "apply", "waag", "--host", f"127.0.0.1:{port}", "--psk-file", str(key_file),
                    "--pause", "0.05"])
     out = capsys.readouterr().out
@@ -44,6 +47,7 @@ def test_apply_reports_settings_the_radio_did_not_take(pair_radios, tmp_path, ca
         net.radio("alpha").admin._do_set_owner = lambda message: AdminOutcome()
 
     pair_radios.call(refuse_owner_changes)
+    (tmp_path / "k").write_text(base64.b64encode(bytes(32)).decode())
     status = main(["radio", "apply", "nemo", "--host", f"127.0.0.1:{port}", "--psk-file", str(tmp_path / "k"),
                    "--pause", "0.05"])
     out = capsys.readouterr().out

@@ -58,7 +58,7 @@ BAD = [
     ({"config": {"lora": {"hopLimit": 8}}}, "hop_limit 8 is above"),
     ({"location": None}, "location (lat, lon) is missing"),
     ({"config": {"position": {"fixedPosition": False}}}, "fixedPosition is not true"),
-    ({"config": {"device": {"rebroadcastMode": "CORE_PORTNUMS_ONLY"}}}, "CORE_PORTNUMS_ONLY drops private ports"),
+    ({"config": {"device": {"rebroadcastMode": "CORE_PORTNUMS_ONLY"}}}, "CORE_PORTNUMS_ONLY drops PRIVATE_APP"),
 ]
 
 
