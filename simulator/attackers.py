@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from node.artwork import Endorsement, SecretKey, Takedown, TrustAnchors, WorkMetadata, build_bundle
+from node.protocol import EngineConfig, GossipAgent, GossipEngine, LinkConfig
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
 from simulator.agent import NodeAgent
@@ -169,7 +170,7 @@ class Forger:
     """A real engine that trusts only a self-made curator key: it publishes ``works`` works
     endorsed by that key and, at ``takedown_at_s``, a takedown of the real work signed by it."""
 
-    def __init__(self, engine: Any, takedown: Takedown, takedown_at_s: float) -> None:
+    def __init__(self, engine: GossipAgent, takedown: Takedown, takedown_at_s: float) -> None:
         self.engine = engine
         self.takedown = takedown
         self.takedown_at_s = takedown_at_s
@@ -254,11 +255,10 @@ class HostileDriver(Driver):
 
     def _forger(self, node: SimNode, rng: random.Random, now: float) -> Forger:
         trust, bundles, curator = forged_works(self.seed, self.forged, self.inner.workload.bundle.signed.manifest.size)
-        engine_cls, config_cls, link_cls = self.inner.api
-        config = config_cls(links=[link_cls(name="lora", kind="lora", preset=self.inner.preset.name)],
-                            venue=ATTACKER, lat=node.spec.lat, lon=node.spec.lon)
-        engine = engine_cls(SecretKey.from_seed_text(f"sim-{self.seed}-forger-node", "node"), trust, node.store,
-                            rng, config, now)
+        config = EngineConfig(links=[LinkConfig(name="lora", kind="lora", preset=self.inner.preset.name)],
+                              venue=ATTACKER, lat=node.spec.lat, lon=node.spec.lon)
+        engine = GossipEngine(SecretKey.from_seed_text(f"sim-{self.seed}-forger-node", "node"), trust, node.store,
+                              rng, config, now)
         for bundle in bundles:
             engine.ingest_bundle(bundle, now)
         takedown = Takedown.create(curator, self.inner.workload.bundle.work_id, "forged", CREATED)

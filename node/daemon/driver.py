@@ -22,6 +22,7 @@ from typing import Any
 
 from node.artwork.bundle import Bundle
 from node.eventhub import EventHub
+from node.protocol.agent import GossipAgent
 from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
 from node.transport.base import Transport
 
@@ -35,7 +36,7 @@ cannot send), the next check is at least this far away, so a dead link never spi
 class EngineDriver:
     """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
 
-    def __init__(self, engine: Any, hub: EventHub, transports: Iterable[Transport] = (),
+    def __init__(self, engine: GossipAgent, hub: EventHub, transports: Iterable[Transport] = (),
                  clock_scale: float = 1.0) -> None:
         self.engine = engine
         self.clock_scale = clock_scale
@@ -73,7 +74,7 @@ class EngineDriver:
         """A transport may send on ``link``: the engine's next frame, if any."""
         if self.closed:
             return None
-        frame: bytes | None = self.engine.poll_frame(link, self.now())
+        frame = self.engine.poll_frame(link, self.now())
         self._drain_events()
         self._rearm()
         return frame
@@ -89,7 +90,7 @@ class EngineDriver:
 
     def ingest(self, bundle: Bundle) -> bytes:
         """Hand a verified local bundle to the engine (stored and advertised); its work id."""
-        work_id: bytes = self.engine.ingest_bundle(bundle, self.now())
+        work_id = self.engine.ingest_bundle(bundle, self.now())
         self.arrivals.setdefault(work_id, {"link": None, "at": time.time()})
         self.after_input()
         return work_id

@@ -1,13 +1,11 @@
 """The node's HTTP side: the gallery app (when installed) plus /api/status and /metrics.
 
 The gallery is built by ``node.gallery.app.create_app(ctx)``; the daemon adds its own two
-routes afterwards. Without the gallery package a bare application serves just those two, so
-the daemon and its tests never depend on the gallery.
+routes afterwards.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -16,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.gallery.app import create_app
 from node.gallery.context import GalleryContext
 
 log = logging.getLogger("node.daemon.http")
@@ -25,17 +24,7 @@ DAEMON_FILE = "daemon.json"
 
 def build_app(ctx: GalleryContext) -> web.Application:
     """The gallery application with /api/status and /metrics added."""
-    app: web.Application | None = None
-    try:
-        gallery = importlib.import_module("node.gallery.app")
-    except ModuleNotFoundError as exc:
-        if exc.name != "node.gallery.app":
-            raise
-        log.warning("gallery not installed; serving /api/status and /metrics only")
-    else:
-        app = gallery.create_app(ctx)
-    if app is None:
-        app = web.Application()
+    app = create_app(ctx)
 
     async def status_view(request: web.Request) -> web.Response:
         return web.json_response(ctx.status(), dumps=lambda obj: json.dumps(obj, default=str))

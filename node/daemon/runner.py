@@ -30,6 +30,7 @@ from node.daemon.notify import sd_notify, watchdog_interval
 from node.daemon.status import build_status, metrics_text
 from node.eventhub import EventHub
 from node.gallery.context import GalleryContext
+from node.protocol import EngineConfig, GossipEngine, LinkConfig
 from node.protocol.events import WorkCompleted
 from node.store.base import Quotas, WorkStore
 from node.transport.base import Transport
@@ -129,13 +130,11 @@ class NodeDaemon:
             transports.append(MqttTransport("mqtt", self.config.mqtt, node_id))
         return transports
 
-    def build_engine(self, identity: SecretKey, store: WorkStore, transports: list[Transport]) -> Any:
+    def build_engine(self, identity: SecretKey, store: WorkStore,
+                     transports: list[Transport]) -> GossipEngine | None:
         """A ``GossipEngine`` with one link per transport (None when there are no transports)."""
         if not transports:
             return None
-        from node.protocol.config import EngineConfig, LinkConfig
-        from node.protocol.engine import GossipEngine
-
         links = []
         for transport in transports:
             if transport.kind == "lora":

@@ -99,6 +99,14 @@ class ManifestPiece:
         return (total_len + MANIFEST_PIECE_MAX - 1) // MANIFEST_PIECE_MAX
 
 
+def manifest_piece(raw: bytes, short_id: bytes, index: int) -> ManifestPiece | None:
+    """Piece ``index`` of a signed manifest ``raw``, or None when out of range."""
+    start = index * MANIFEST_PIECE_MAX
+    if not 0 <= start < len(raw):
+        return None
+    return ManifestPiece(short_id, index, len(raw), raw[start : start + MANIFEST_PIECE_MAX])
+
+
 @dataclass(frozen=True)
 class DataChunk:
     """Chunk ``index`` of a work's content."""

@@ -154,7 +154,7 @@ def test_a_junk_flooding_neighbour_leaves_delivery_intact_and_memory_bounded():
         cfg = engine.config
         assert status.works_wanted <= cfg.max_wanted
         assert status.assemblies <= cfg.max_assemblies
-        assert engine._early.buffered_bytes <= cfg.max_early_chunk_bytes
+        assert engine._transfers.early_bytes() <= cfg.max_early_chunk_bytes
         assert all(len(limiter) <= cfg.max_neighbours for limiter in engine._limiters.values())
         assert all(q.queued < 5000 for q in status.links.values())
         assert mesh.nodes[name].store.work_ids() == [work_id]
