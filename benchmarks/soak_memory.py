@@ -12,59 +12,25 @@ simulator's own bookkeeping is filtered out) is measured with tracemalloc. After
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tracemalloc
 from dataclasses import dataclass, field
-from typing import Any
 
-from node.artwork import Endorsement, SecretKey, WorkMetadata, build_bundle
-from node.artwork.bundle import Bundle
-from simulator.agent import NodeAgent
 from simulator.clock import TICKS_PER_SECOND
 from simulator.phy import preset
 from simulator.protocols import GossipDriver
-from simulator.scenarios import load_scenario
-from simulator.workload import CREATED, make_workload, pseudo_random_bytes
-from simulator.world import SimNode, World
+from simulator.scenarios import Topology, load_scenario
+from simulator.workload import Workload, WorkSpec, make_workload
+from simulator.world import World
 
 NODE_CODE = tracemalloc.Filter(True, "*/node/*")
 
 
-def soak_works(count: int, size: int, seed: int) -> list[Bundle]:
-    """``count`` small works signed by the simulation's curator-endorsed artist."""
-    curator = SecretKey.from_seed_text(f"sim-{seed}-curator", "curator")
-    artist = SecretKey.from_seed_text(f"sim-{seed}-artist", "artist")
-    endorsement = Endorsement.create(curator, artist.public, "Sim Artist", CREATED - 86400)
-    out = []
-    for i in range(count):
-        meta = WorkMetadata(title={"en": f"Soak {i}"}, creator="Sim Artist", year=2026, artform="digital art",
-                            medium="bytes", license="https://creativecommons.org/licenses/by-sa/4.0/")
-        content = pseudo_random_bytes(size, f"sim-{seed}-soak-{i}")
-        out.append(build_bundle(content, "application/octet-stream", meta, artist, endorsement, CREATED))
-    return out
-
-
-class SoakDriver(GossipDriver):
-    """Each node publishes its share of the works when it first boots."""
-
-    def __init__(self, works: list[Bundle], node_count: int, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.works = works
-        self.node_count = node_count
-
-    def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
-        """A real engine; on first boot it ingests works ``index, index + N, ...``."""
-        engine = super().make_agent(node, rng, now)
-        if not node.keep.get("seeded"):
-            node.keep["seeded"] = True
-            for bundle in self.works[node.index :: self.node_count]:
-                engine.ingest_bundle(bundle, now)  # type: ignore[attr-defined]
-        return engine
-
-    def is_complete(self, node: SimNode) -> bool:
-        """Every soak work is complete in the node's store."""
-        return all(node.store.is_complete(b.work_id) for b in self.works)
+def soak_workload(count: int, size: int, seed: int, topology: Topology) -> Workload:
+    """``count`` works of ``size`` bytes, published at boot by every node in turn."""
+    names = [n.name for n in topology.nodes]
+    specs = [WorkSpec(size, venue=names[i % len(names)]) for i in range(count)]
+    return make_workload(specs, seed, topology, f"soak {count}x{size}")
 
 
 @dataclass
@@ -86,8 +52,7 @@ def soak(hours: float, works: int, size: int, seed: int = 1, scenario: str = "am
     """Run the soak and sample memory every simulated hour."""
     topology = load_scenario(scenario, seed)
     p = preset("MEDIUM_FAST")
-    bundles = soak_works(works, size, seed)
-    driver = SoakDriver(bundles, len(topology.nodes), workload=make_workload(size, seed), preset=p)
+    driver = GossipDriver(soak_workload(works, size, seed, topology), p)
     tracemalloc.start()
     try:
         world = World(topology, p, driver, seed=seed)

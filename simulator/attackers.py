@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from node.artwork import Endorsement, SecretKey, Takedown, TrustAnchors, WorkMetadata, build_bundle
-from node.protocol import EngineConfig, GossipAgent, GossipEngine, LinkConfig
+from node.protocol import GossipAgent, GossipEngine
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
 from simulator.agent import NodeAgent
@@ -26,7 +26,7 @@ from simulator.clock import TICKS_PER_SECOND, to_seconds
 from simulator.phy import preset as lookup_preset
 from simulator.protocols import GossipDriver
 from simulator.scenarios import NodeSpec, Topology, load_scenario
-from simulator.workload import CREATED, make_workload, pseudo_random_bytes
+from simulator.workload import CREATED, PublishedWork, WorkSpec, make_workload, pseudo_random_bytes
 from simulator.world import Driver, SimNode, World
 
 ATTACKS = ("flood", "replay", "forger", "liar")
@@ -231,6 +231,7 @@ class HostileDriver(Driver):
         if attack not in ATTACKS:
             raise ValueError(f"unknown attack {attack!r}; choose one of {', '.join(ATTACKS)}")
         self.inner = inner
+        self.works = inner.works
         self.attack = attack
         self.seed = seed
         self.forged = forged
@@ -255,22 +256,29 @@ class HostileDriver(Driver):
 
     def _forger(self, node: SimNode, rng: random.Random, now: float) -> Forger:
         trust, bundles, curator = forged_works(self.seed, self.forged, self.inner.workload.bundle.signed.manifest.size)
-        config = EngineConfig(links=[LinkConfig(name="lora", kind="lora", preset=self.inner.preset.name)],
-                              venue=ATTACKER, lat=node.spec.lat, lon=node.spec.lon)
-        engine = GossipEngine(SecretKey.from_seed_text(f"sim-{self.seed}-forger-node", "node"), trust, node.store,
-                              rng, config, now)
+        engine = GossipEngine(SecretKey.from_seed_text(f"sim-{self.seed}-forger-node", "node"), trust,
+                              node.store, rng, self.inner.engine_config(node), now)
         for bundle in bundles:
             engine.ingest_bundle(bundle, now)
         takedown = Takedown.create(curator, self.inner.workload.bundle.work_id, "forged", CREATED)
         return Forger(engine, takedown, takedown_at_s=600.0)
 
-    def publish(self, agent: NodeAgent, now: float) -> None:
-        """The honest source publishes the real work."""
-        self.inner.publish(agent, now)
+    def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
+        """The honest venue publishes the real work."""
+        self.inner.publish(agent, work, now)
 
     def is_complete(self, node: SimNode) -> bool:
         """The attacker never counts as complete."""
         return node.spec.name != ATTACKER and self.inner.is_complete(node)
+
+    def counts(self, node: SimNode) -> bool:
+        """Only honest nodes count."""
+        return node.spec.name != ATTACKER
+
+    @property
+    def workload_name(self) -> str:
+        """The honest workload's name."""
+        return self.inner.workload_name
 
 
 def with_attacker(topology: Topology) -> Topology:
@@ -303,7 +311,7 @@ def run_hostile(spec: HostileSpec) -> dict[str, Any]:
     if spec.attack is not None:
         topology = with_attacker(topology)
     p = lookup_preset(spec.preset)
-    inner = GossipDriver(make_workload(spec.size, spec.seed), p)
+    inner = GossipDriver(make_workload([WorkSpec(spec.size)], spec.seed, topology), p)
     driver: Driver = inner if spec.attack is None else HostileDriver(inner, spec.attack, spec.seed)
     world = World(topology, p, driver, seed=spec.seed)
     world.start()

@@ -26,7 +26,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``compare``."""
     parser.add_argument("--scenario", required=True,
                         help="amsterdam, amsterdam-wide, grid:N, random:N or a topology JSON file")
-    parser.add_argument("--size", type=int, default=32 * 1024, help="work size in bytes (default 32768)")
+    parser.add_argument("--size", type=int, default=32 * 1024,
+                        help="work size in bytes (default 32768); with --works, each work's size")
+    parser.add_argument("--works", type=int, metavar="N",
+                        help="N works of --size bytes, published round-robin at the venues at t = 0")
+    parser.add_argument("--workload", metavar="NAME|FILE",
+                        help="'exhibition' (20 mixed works at the four venues over the first hour) or a "
+                             "workload JSON file (docs/simulator.md)")
     parser.add_argument("--preset", default="MEDIUM_FAST", help=f"modem preset: {', '.join(EU868_PRESETS)}")
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same run")
     parser.add_argument("--loss", type=float, default=0.0, help="extra uniform loss per link and frame, 0..1")
@@ -43,7 +49,7 @@ def spec_from(args: argparse.Namespace, protocol: str) -> RunSpec:
     """A RunSpec from parsed arguments."""
     return RunSpec(scenario=args.scenario, size=args.size, preset=args.preset, seed=args.seed, loss=args.loss,
                    protocol=protocol, hours=args.hours, duty_rule=args.duty_rule,
-                   stop_on_complete=not args.full_horizon)
+                   stop_on_complete=not args.full_horizon, workload=args.workload, works=args.works)
 
 
 def _execute(args: argparse.Namespace, action: str) -> dict[str, Any]:

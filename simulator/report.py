@@ -21,16 +21,25 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     """The headline figures of one run."""
     r = result
     completion = "not all nodes" if r["completion_s"] is None else f"{r['completion_s']:.1f} s"
-    return [
-        f"{r['protocol']} on {r['scenario']} ({r['node_count']} nodes, source {r['source']}), "
-        f"{r['size']} bytes, {r['preset']}, seed {r['seed']}, loss {r['loss']}",
-        f"  complete: {r['complete_fraction'] * 100:.0f} % of nodes; last completion {completion}",
-        f"  airtime: {r['airtime_s']:.1f} s total; lower bound {r['bound_airtime_s']:.1f} s "
-        f"(MCDS of {len(r['mcds'])}, {r['bound_method']}); ratio {_fmt(r['airtime_ratio'], 2)}",
+    lines = [
+        f"{r['protocol']} on {r['scenario']} ({r['node_count']} nodes), workload {r['workload']} "
+        f"({r['work_count']} works, {r['size']} bytes), {r['preset']}, seed {r['seed']}, loss {r['loss']}",
+        f"  complete: {r['complete_fraction'] * 100:.0f} % of nodes hold every work; last completion {completion}",
+    ]
+    if r["work_count"] > 1:
+        lines.append(
+            f"  works everywhere: {r['works_everywhere']} of {r['work_count']}; first {_fmt(r['first_work_s'])} s, "
+            f"median {_fmt(r['median_work_s'])} s, last {_fmt(r['last_work_s'])} s; "
+            f"catalogue everywhere {_fmt(r['catalogue_s'])} s")
+    lines += [
+        f"  airtime: {r['airtime_s']:.1f} s total (MCDS reference {r['mcds_reference_airtime_s']:.1f} s, "
+        f"not a bound)",
         f"  busiest hour: {r['max_duty_cycle'] * 100:.2f} % of the {r['duty_cycle_limit'] * 100:.0f} % limit; "
+        f"busiest channel {r['max_busy_fraction'] * 100:.1f} %; "
         f"frames sent {r['frames_sent']}, collisions {r['collisions']}, refused {r['refused']}",
         f"  simulated {r['simulated_s']:.0f} s in {r.get('_wall_s', 0.0):.2f} s wall ({r['events']} events)",
     ]
+    return lines
 
 
 def node_table(result: dict[str, Any]) -> list[str]:

@@ -38,6 +38,7 @@ from simulator.phy import (
     time_on_air,
 )
 from simulator.scenarios import NodeSpec, Topology
+from simulator.workload import PublishedWork
 
 IDLE, BACKOFF, TX, BLOCKED, DOWN = "idle", "backoff", "tx", "blocked", "down"
 CAD_MARGIN_DB = 3.0  # CAD detects a little below the decoding threshold (Meshtasticator: −3 dB)
@@ -97,25 +98,51 @@ class SimNode:
     refused: int = 0
     too_large: int = 0
     collisions: int = 0
+    busy_ticks: int = 0  # channel busy as this node's CAD sees it, its own transmissions included
+    busy_end: int = 0
     completed_at: int | None = None
+    work_done: dict[int, int] = field(default_factory=dict)  # work index -> tick it completed here
+    manifest_at: dict[int, int] = field(default_factory=dict)  # work index -> tick its manifest verified here
+    waiting_publish: list[PublishedWork] = field(default_factory=list)  # due while the node was down
 
 
 class Driver:
-    """How a protocol puts agents on nodes; subclassed by :mod:`simulator.protocols`."""
+    """How a protocol puts agents on nodes; subclassed by :mod:`simulator.protocols`.
+
+    ``works`` is the workload the world publishes: each work at its venue at its time.
+    """
 
     name = "?"
+    works: tuple[PublishedWork, ...] = ()
 
     def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
         """A fresh agent for ``node`` (at start or after a reboot), on the node's kept store."""
         raise NotImplementedError
 
-    def publish(self, agent: NodeAgent, now: float) -> None:
-        """Let the source's agent publish the work."""
+    def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
+        """Let the venue's agent publish ``work``."""
         raise NotImplementedError
 
+    def holds(self, node: SimNode, work: PublishedWork) -> bool:
+        """Whether the node holds the whole verified work."""
+        return node.store.is_complete(work.work_id)
+
+    def has_manifest(self, node: SimNode, work: PublishedWork) -> bool:
+        """Whether the node holds the work's verified manifest (it shows in the gallery's catalogue)."""
+        return node.store.get_manifest(work.work_id) is not None
+
     def is_complete(self, node: SimNode) -> bool:
-        """Whether the node holds the whole work."""
-        raise NotImplementedError
+        """Whether the node holds every work (a driver without works never completes)."""
+        return bool(self.works) and all(self.holds(node, w) for w in self.works)
+
+    def counts(self, node: SimNode) -> bool:
+        """Whether the node's completion counts in the figures (an attacker's does not)."""
+        return True
+
+    @property
+    def workload_name(self) -> str:
+        """The workload's name, for reports."""
+        return f"{len(self.works)} works"
 
 
 class World:
@@ -155,12 +182,11 @@ class World:
                      * TICKS_PER_SECOND)
 
     def start(self) -> None:
-        """Boot every node and let the source publish."""
+        """Boot every node and schedule each work's publication at its venue."""
         for node in self.nodes:
             self._boot(node)
-        source = self.nodes[self.source]
-        self.driver.publish(source.agent, 0.0)
-        self._after_agent(source)
+        for work in self.driver.works:
+            self.queue.schedule(round(work.at_s * TICKS_PER_SECOND), self._on_publish, work)
         for reboot in self.topology.reboots:
             idx = self.topology.index(reboot.node)
             self.queue.schedule(round(reboot.at_s * TICKS_PER_SECOND), self._on_down,
@@ -188,7 +214,19 @@ class World:
         self.queue.schedule(self.queue.now + down_ticks, self._on_up, idx)
 
     def _on_up(self, idx: int) -> None:
-        self._boot(self.nodes[idx])
+        node = self.nodes[idx]
+        self._boot(node)
+        waiting, node.waiting_publish = node.waiting_publish, []
+        for work in waiting:
+            self._on_publish(work)
+
+    def _on_publish(self, work: PublishedWork) -> None:
+        node = self.nodes[self.topology.index(work.venue)]
+        if not node.up:
+            node.waiting_publish.append(work)  # the venue publishes once it is back
+            return
+        self.driver.publish(node.agent, work, to_seconds(self.queue.now))
+        self._after_agent(node)
 
     # -- the agent side -----------------------------------------------------------------------
     def _after_agent(self, node: SimNode) -> None:
@@ -198,11 +236,22 @@ class World:
         if next_event is not None:
             while next_event() is not None:
                 pass
-        if node.completed_at is None and self.driver.is_complete(node):
-            node.completed_at = self.queue.now
+        if node.completed_at is None:
+            self._note_progress(node)
+        self._service(node)
+
+    def _note_progress(self, node: SimNode) -> None:
+        driver, now = self.driver, self.queue.now
+        for work in driver.works:
+            i = work.index
+            if i not in node.manifest_at and driver.has_manifest(node, work):
+                node.manifest_at[i] = now
+            if i not in node.work_done and driver.holds(node, work):
+                node.work_done[i] = now
+        if driver.is_complete(node):
+            node.completed_at = now
             if self.on_complete is not None:
                 self.on_complete(node)
-        self._service(node)
 
     def _service(self, node: SimNode) -> None:
         if not node.up:
@@ -371,6 +420,9 @@ class World:
             self.collisions += 1
 
     def _add_util(self, node: SimNode, airtime: int) -> None:
+        now, end = self.queue.now, self.queue.now + airtime
+        node.busy_ticks += max(0, end - max(now, node.busy_end))  # the union of busy intervals
+        node.busy_end = max(node.busy_end, end)
         self._roll_util(node)
         node.util[node.util_bucket % 6] += airtime
 

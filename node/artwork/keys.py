@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +22,7 @@ import nacl.exceptions
 import nacl.signing
 
 from node.artwork.errors import KeyFileError
+from node.files import write_new_file
 
 Role = Literal["curator", "artist", "node"]
 ROLES: tuple[Role, ...] = ("curator", "artist", "node")
@@ -105,17 +108,26 @@ class SecretKey:
     __str__ = __repr__
 
 
-def write_keypair(key: SecretKey, path: Path) -> Path:
-    """Write ``path`` (mode 0600) and ``path.pub``; returns the public file path."""
+def public_path(path: Path) -> Path:
+    """Where the public key of the private key file ``path`` goes: ``PATH.pub``."""
+    return path.with_name(path.name + ".pub")
+
+
+def write_keypair(key: SecretKey, path: Path, *, replace: bool = False) -> Path:
+    """Write ``path`` (mode 0600) and ``path.pub``; returns the public file path.
+
+    Neither write follows a symlink (see :mod:`node.files`). Without ``replace``, a file (or a
+    symlink) already at either path raises ``FileExistsError`` before anything is written.
+    """
     path = Path(path)
+    pub_path = public_path(path)
+    if not replace:
+        for existing in (path, pub_path):
+            if os.path.lexists(existing):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(existing))
     line = f"{SECRET_TAG} {key.role} {base64.b64encode(key.seed_bytes()).decode()}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its old mode on open; narrow it before writing
-    with os.fdopen(fd, "w") as fh:
-        fh.write(line)
-    os.chmod(path, 0o600)
-    pub_path = path.with_name(path.name + ".pub")
-    pub_path.write_text(key.public.to_line() + "\n")
+    write_new_file(path, line.encode(), mode=0o600, replace=replace)
+    write_new_file(pub_path, (key.public.to_line() + "\n").encode(), mode=0o644, replace=replace)
     return pub_path
 
 
@@ -126,13 +138,28 @@ def _parse_role(word: str, source: str) -> Role:
     raise KeyFileError(f"{source}: unknown key role {word!r}")
 
 
-def load_secret(path: Path, role: Role | None = None) -> SecretKey:
-    """Read a private key file, optionally insisting on its role."""
-    path = Path(path)
+def _read_private(path: Path) -> str:
+    """The text of a private key file that only its owner can read (refused otherwise, as ssh does)."""
     try:
-        words = path.read_text().split()
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        # ssh's rule (sshkey_perm_ok): a key of one's own must not be open to group or others.
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:
+            raise KeyFileError(f"{path} is readable by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                               f"a private key must be yours alone: chmod 600 {path}")
+        try:
+            return handle.read(4096).decode()
+        except (OSError, UnicodeDecodeError):
+            raise KeyFileError(f"{path} is not a mesh-art private key file") from None
+
+
+def load_secret(path: Path, role: Role | None = None) -> SecretKey:
+    """Read a private key file (mode 0600 or stricter when it is ours), optionally insisting on its role."""
+    path = Path(path)
+    words = _read_private(path).split()
     if len(words) != 3 or words[0] != SECRET_TAG:
         if words and words[0] == PUBLIC_TAG:
             raise KeyFileError(f"{path} is a public key; a private key file is needed here")
@@ -162,6 +189,8 @@ def load_public(spec: str | Path) -> PublicKey:
             text = path.read_text()
         except OSError as exc:
             raise KeyFileError(f"cannot read public key {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise KeyFileError(f"{path} is not a public key file (it is not text)") from None
     words = text.split()
     where = str(path) if is_file else "the given key text"
     role: Role | None = None

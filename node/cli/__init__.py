@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from node.cli.terminal import printable
+
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 1 (or ``status``)."""
@@ -52,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except CommandError as exc:
-        print(f"mesh-art: error: {exc}", file=sys.stderr)
+        print(f"mesh-art: error: {printable(exc)}", file=sys.stderr)  # it may quote a bundle's text
         return exc.status
     except KeyboardInterrupt:
         return 130

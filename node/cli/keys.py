@@ -31,12 +31,12 @@ def parse_date(text: str) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     """Create a key pair."""
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise CommandError(f"{out} exists; use --force to overwrite")
     key = SecretKey.generate(args.role)
     try:
         out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        pub_path = write_keypair(key, out)
+        pub_path = write_keypair(key, out, replace=args.force)
+    except FileExistsError as exc:
+        raise CommandError(f"{exc.filename} exists; use --force to overwrite") from None
     except OSError as exc:
         raise CommandError(f"cannot write {out}: {exc.strerror}") from None
     print(f"{args.role} key written to {out} (mode 0600), public key {pub_path}")
@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     new = sub.add_parser("new", help="create a key pair (private file 0600 plus PATH.pub)")
     new.add_argument("--role", choices=ROLES, required=True)
     new.add_argument("--out", required=True, help="private key path; the public key goes to PATH.pub")
-    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.add_argument("--force", action="store_true", help="replace existing key files (never through a symlink)")
     new.set_defaults(func=cmd_new)
     endorse = sub.add_parser("endorse", help="curator: sign an endorsement of an artist key")
     endorse.add_argument("--curator", required=True, help="curator private key file")

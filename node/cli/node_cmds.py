@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from node.cli import CommandError
+from node.cli.terminal import printable, printable_lines
 from node.config import LOG_LEVELS, ConfigError, NodeConfig, default_data_dir, load_config
 
 
@@ -81,7 +82,7 @@ def status_url(args: argparse.Namespace) -> str:
 
 
 def format_status(status: dict[str, Any]) -> str:
-    """A readable multi-line summary of /api/status."""
+    """A readable multi-line summary of /api/status, every line :func:`printable`."""
     node = status.get("node", {})
     works = status.get("works", {})
     lines = [
@@ -112,9 +113,9 @@ def format_status(status: dict[str, Any]) -> str:
     if drops:
         lines.append("drops: " + ", ".join(f"{reason} {count}" for reason, count in sorted(drops.items())))
     for peer in status.get("peers", [])[:10]:
-        lines.append(f"  peer {peer.get('node_key', '')[:16]} {peer.get('venue', '')!s:20} via {peer.get('link')}"
-                     f" works {peer.get('works_held')} snr {peer.get('snr')}")
-    return "\n".join(lines)
+        lines.append(f"  peer {str(peer.get('node_key', ''))[:16]} {printable(peer.get('venue', '')):20}"
+                     f" via {peer.get('link')} works {peer.get('works_held')} snr {peer.get('snr')}")
+    return "\n".join(printable(line) for line in lines)
 
 
 def _duration(seconds: float) -> str:
@@ -125,7 +126,8 @@ def _duration(seconds: float) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the running node's status."""
     status = fetch_status(status_url(args))
-    print(json.dumps(status, indent=2) if args.json else format_status(status))
+    # The status is whatever answers at the URL, and peers' venue names are anyone's text.
+    print(printable_lines(json.dumps(status, indent=2) if args.json else format_status(status)))
     return 0
 
 

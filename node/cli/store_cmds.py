@@ -11,6 +11,7 @@ from typing import Any
 
 from node.artwork.keys import PublicKey
 from node.cli import CommandError, add_data_dir_argument, add_trust_argument
+from node.cli.terminal import printable, printable_lines
 from node.cli.verify import load_trust, verified_bundle
 from node.store.base import StoreError, WorkSummary
 from node.store.sqlite import SqliteStore
@@ -40,16 +41,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 bundle = verified_bundle(path, trust, at=None)
                 new = store.ingest_bundle(bundle, received_at=time.time())
             except CommandError as exc:
-                print(f"mesh-art: error: {exc}", file=sys.stderr)
+                print(f"mesh-art: error: {printable(exc)}", file=sys.stderr)
                 failures += 1
                 continue
             except StoreError as exc:
-                print(f"mesh-art: error: {path}: not stored ({exc.reason}: {exc})", file=sys.stderr)
+                print(printable(f"mesh-art: error: {path}: not stored ({exc.reason}: {exc})"), file=sys.stderr)
                 failures += 1
                 continue
             title = bundle.signed.manifest.text(bundle.signed.manifest.title, "en")
             state = "stored" if new else "already held"
-            print(f"{path}: {state} {bundle.work_id.hex()[:16]} {title!r}")
+            print(printable(f"{path}: {state} {bundle.work_id.hex()[:16]} “{title}”"))
     finally:
         store.close()
     return 1 if failures else 0
@@ -79,7 +80,7 @@ def cmd_works(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps({"works": rows, "taken_down": taken_down}, indent=2, ensure_ascii=False))
+        print(printable_lines(json.dumps({"works": rows, "taken_down": taken_down}, indent=2, ensure_ascii=False)))
         return 0
     if not rows:
         print("no works stored")
@@ -88,7 +89,8 @@ def cmd_works(args: argparse.Namespace) -> int:
         for r in rows:
             chunks = f"{r['chunks_have']}/{r['chunks_total']}"
             state = "complete" if r["complete"] else "partial"
-            print(f"{r['work_id'][:16]:<16}  {chunks:>9}  {state:<8}  {r['artist'][:20]:<20}  {r['title']}")
+            artist = printable(r["artist"])[:20]
+            print(f"{r['work_id'][:16]:<16}  {chunks:>9}  {state:<8}  {artist:<20}  {printable(r['title'])}")
     if taken_down:
         print(f"{len(taken_down)} work(s) taken down and refused")
     return 0

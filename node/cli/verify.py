@@ -14,6 +14,7 @@ from node.artwork.keys import PublicKey, load_public
 from node.artwork.licences import licence_name
 from node.cli import CommandError, add_trust_argument
 from node.cli.keys import parse_date
+from node.cli.terminal import printable
 
 
 def load_trust(specs: Sequence[str]) -> TrustAnchors:
@@ -50,7 +51,7 @@ def verified_bundle(path: str, trust: TrustAnchors, at: int | None) -> Bundle:
 
 
 def summary_lines(bundle: Bundle) -> list[str]:
-    """A short description of a verified bundle."""
+    """A short description of a verified bundle (its texts are the signer's: print them escaped)."""
     m = bundle.signed.manifest
     titles = " / ".join(f"{m.title[lang]} ({lang})" for lang in sorted(m.title))
     until = "no end date"
@@ -71,9 +72,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     trust = load_trust(args.trust)
     at = parse_date(args.at) if args.at else int(time.time())
     bundle = verified_bundle(args.bundle, trust, at)
-    print(f"{args.bundle}: OK, the signature chain, hashes and size all hold")
+    print(printable(f"{args.bundle}: OK, the signature chain, hashes and size all hold"))
     for line in summary_lines(bundle):
-        print("  " + line)
+        print("  " + printable(line))
     return 0
 
 

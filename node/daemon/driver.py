@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from node.artwork.bundle import Bundle
+from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
 from node.protocol.agent import GossipAgent
 from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
@@ -45,7 +46,7 @@ class EngineDriver:
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        self.peers: dict[str, dict[str, Any]] = {}
+        self.peers = HeardPeers()
         self.arrivals: dict[bytes, dict[str, Any]] = {}
         self.timer_runs = 0
         self.engine_errors = 0
@@ -152,12 +153,7 @@ class EngineDriver:
 
     def _note(self, event: Event) -> None:
         if isinstance(event, PeerStatus):
-            self.peers[event.node_key.hex()] = {
-                "node_key": event.node_key.hex(), "venue": event.venue, "lat": event.lat, "lon": event.lon,
-                "version": event.version, "uptime_s": event.uptime_s, "airtime_permille": event.airtime_permille,
-                "works_held": event.works_held, "link": event.link, "snr": event.snr, "rssi": event.rssi,
-                "heard_at": time.time(),
-            }
+            self.peers.heard(event, time.time())
         elif isinstance(event, ManifestReceived):
             self.arrivals.setdefault(event.work_id, {"link": event.link, "at": time.time()})
             log.info("work announced work=%s link=%s", event.work_id.hex()[:16], event.link)

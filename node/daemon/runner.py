@@ -25,7 +25,7 @@ from node.artwork.errors import KeyFileError
 from node.artwork.keys import SecretKey, load_public, load_secret, write_keypair
 from node.config import ConfigError, NodeConfig
 from node.daemon.driver import EngineDriver
-from node.daemon.http import DAEMON_FILE, build_app, start_http, write_daemon_file
+from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
 from node.daemon.status import build_status, metrics_text
 from node.eventhub import EventHub
@@ -107,6 +107,7 @@ class NodeDaemon:
         self.stop_requested = asyncio.Event()
         self.started_at = time.time()
         self.started_monotonic = time.monotonic()
+        self.http: HttpServer | None = None
         self.http_port: int | None = None
         self.driver: EngineDriver | None = None
         self.transports: dict[str, Transport] = {}
@@ -164,7 +165,7 @@ class NodeDaemon:
         engine = self.driver.engine if self.driver else None
         engine_status = engine.status(self.driver.now()) if engine is not None and self.driver else None
         status = build_status(node=self.node_info(), engine_status=engine_status, store=self.store,
-                              transports=self.transports, peers=self.driver.peers if self.driver else {},
+                              transports=self.transports, peers=self.driver.peers.records() if self.driver else [],
                               started_at=self.started_at, started_monotonic=self.started_monotonic)
         status["engine"]["errors"] = self.driver.engine_errors if self.driver else 0
         return status
@@ -184,8 +185,10 @@ class NodeDaemon:
         assert self.store is not None
         return GalleryContext(
             store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.status,
-            peers=lambda: list(self.driver.peers.values()) if self.driver else [],
+            peers=lambda: self.driver.peers.records() if self.driver else [],
             metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
+            position=(self.config.lat, self.config.lon) if self.config.lat is not None and self.config.lon is not None
+            else None,
             upload_limit_bytes=self.config.upload_limit_kb * 1024,
             arrivals=self.driver.arrivals if self.driver else {}, gallery_url=self.config.http_public_url,
         )
@@ -213,14 +216,14 @@ class NodeDaemon:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
                 installed.append(signum)
-        runner = None
         try:
             transports = self.build_transports(node_id_of(self.identity))
             self.transports = {t.link: t for t in transports}
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
                 self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
-            runner, self.http_port = await self._start_http()
+            self.http = await self._start_http()
+            self.http_port = self.http.port
             write_daemon_file(config.data_dir, {
                 "pid": os.getpid(), "http_host": config.http_host, "http_port": self.http_port,
                 "url": f"http://127.0.0.1:{self.http_port}", "started_at": self.started_at,
@@ -232,9 +235,9 @@ class NodeDaemon:
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            await self._shutdown(runner)
+            await self._shutdown()
 
-    async def _start_http(self) -> tuple[Any, int]:
+    async def _start_http(self) -> HttpServer:
         app = build_app(self.gallery_context())
         try:
             return await start_http(app, self.config.http_host, self.config.http_port)
@@ -263,7 +266,7 @@ class NodeDaemon:
             sd_notify("WATCHDOG=1")
             await asyncio.sleep(interval)
 
-    async def _shutdown(self, runner: Any) -> None:
+    async def _shutdown(self) -> None:
         if self.driver is not None:
             self.driver.close()
         for transport in self.transports.values():
@@ -272,8 +275,8 @@ class NodeDaemon:
             except Exception as exc:
                 log.warning("transport close failed link=%s error=%r", transport.link, exc)
         self.hub.close()
-        if runner is not None:
-            await runner.cleanup()
+        if self.http is not None:
+            await self.http.cleanup()
         if self.store is not None:
             self.store.close()
             log.info("store closed")

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from node.gallery.context import HeardPeer
 from node.protocol.config import EngineStatus
 from node.store.base import WorkStore
 from node.transport.base import Transport
 
 Samples = list[tuple[dict[str, object], float]]
+
+STATUS_PEERS = 20
+"""``/api/status`` lists only the peers heard most recently (``peers_heard`` counts them all; the
+gallery's ``/network`` pages through the rest), so throw-away beacon identities cannot grow it."""
 
 
 def store_counts(store: WorkStore) -> dict[str, int]:
@@ -46,20 +51,30 @@ def engine_snapshot(engine_status: EngineStatus | None) -> dict[str, Any]:
     return result
 
 
+def peer_row(peer: HeardPeer) -> dict[str, Any]:
+    """One peer as JSON-able data."""
+    beacon = peer.status
+    return {"node_key": beacon.node_key.hex(), "venue": beacon.venue, "lat": beacon.lat, "lon": beacon.lon,
+            "version": beacon.version, "uptime_s": beacon.uptime_s, "airtime_permille": beacon.airtime_permille,
+            "works_held": beacon.works_held, "link": beacon.link, "snr": beacon.snr, "rssi": beacon.rssi,
+            "heard_at": peer.heard_at, "beacons": peer.beacons}
+
+
 def build_status(
     *,
     node: Mapping[str, Any],
     engine_status: EngineStatus | None,
     store: WorkStore,
     transports: Mapping[str, Transport],
-    peers: Mapping[str, Mapping[str, Any]],
+    peers: Sequence[HeardPeer],
     started_at: float,
     started_monotonic: float | None = None,
 ) -> dict[str, Any]:
     """The /api/status document.
 
     ``uptime_s`` comes from the monotonic clock when ``started_monotonic`` is given: a Pi has
-    no RTC, so its wall clock leaps (often by decades) when NTP first syncs.
+    no RTC, so its wall clock leaps (often by decades) when NTP first syncs. ``peers`` is the
+    daemon's (bounded) table; the document lists the :data:`STATUS_PEERS` heard most recently.
     """
     engine = engine_snapshot(engine_status)
     links: dict[str, dict[str, Any]] = {}
@@ -73,7 +88,7 @@ def build_status(
         "uptime_s": round(time.monotonic() - started_monotonic if started_monotonic is not None
                           else time.time() - started_at, 1),
         "peers_heard": len(peers),
-        "peers": sorted(peers.values(), key=lambda p: -float(p.get("heard_at", 0))),
+        "peers": [peer_row(p) for p in sorted(peers, key=lambda p: -p.heard_at)[:STATUS_PEERS]],
         "works": {**works, "wanted": engine.get("works_wanted", 0), "assemblies": engine.get("assemblies", 0)},
         "takedowns": len(store.takedowns()),
         "store": {"writable": getattr(store, "write_error", None) is None,

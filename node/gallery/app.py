@@ -9,7 +9,8 @@ Routes (work ids are 64 hex digits; anything else is a 404):
     /upload               artist upload       /static/{name}       CSS and JS
     /welcome, /generate_204, /hotspot-detect.html, ...             captive portal
 
-The daemon adds ``/api/status`` and ``/metrics`` after this returns.
+The daemon adds ``/api/status`` and ``/metrics`` after this returns, and serves the app through
+a server that admits connections by ``app[CLIENTS]`` (see ``node.gallery.clients``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from node.gallery import live, media, pages, portal, upload
 from node.gallery.cache import PageCache
+from node.gallery.clients import CLIENTS, ClientTable
 from node.gallery.context import GalleryContext
 from node.gallery.live import LiveFeed
 from node.gallery.render import Renderer
@@ -45,7 +47,9 @@ def create_app(ctx: GalleryContext) -> web.Application:
     })
     cache = PageCache(clock=lambda: asyncio.get_running_loop().time())
     feed = LiveFeed(ctx.events, ctx.store, on_change=cache.invalidate)
-    app[STATE] = GalleryState(ctx=ctx, renderer=renderer, cache=cache, feed=feed)
+    clients = ClientTable(ctx.client_limits)
+    app[STATE] = GalleryState(ctx=ctx, renderer=renderer, cache=cache, feed=feed, clients=clients)
+    app[CLIENTS] = clients  # the daemon's server counts connections in the same table
     app[media.STATIC] = static_files
     app.on_response_prepare.append(add_security_headers)
     app.on_shutdown.append(feed.close)

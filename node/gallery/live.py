@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from node.eventhub import EventHub
+from node.gallery.clients import client_of
 from node.gallery.present import prefix_length
 from node.protocol.events import ChunkReceived, Event, ManifestReceived, WorkCompleted, WorkTakenDown
 from node.store.base import WorkStore
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 STREAM_QUEUE = 64
 KEEPALIVE_S = 15.0
-MAX_STREAMS = 200
 
 Message = dict[str, Any]
 
@@ -111,9 +111,20 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
     """``GET /events``: chunk progress, new, completed and withdrawn works as SSE."""
     from node.gallery.state import STATE
 
-    feed = request.app[STATE].feed
-    if feed.closing or feed.stream_count >= MAX_STREAMS:
+    state = request.app[STATE]
+    feed = state.feed
+    client = client_of(request.remote)
+    # A per-client cap: one phone opening hundreds of streams must not turn live updates off
+    # for every other visitor (the total cap then stays out of its reach).
+    if feed.closing or not state.clients.streams.acquire(client):
         raise web.HTTPServiceUnavailable(headers={"Retry-After": "30"})
+    try:
+        return await _stream(request, feed)
+    finally:
+        state.clients.streams.release(client)
+
+
+async def _stream(request: web.Request, feed: LiveFeed) -> web.StreamResponse:
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no",
     })

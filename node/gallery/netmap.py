@@ -1,22 +1,22 @@
-"""The network page's data: peers from the status beacons, placed on an inline SVG map.
+"""The network page's data: the nodes heard (from their signed status beacons) on an SVG map.
 
-``GalleryContext.peers()`` returns one dict per node heard, with the fields of
-:class:`node.protocol.events.PeerStatus` plus ``last_heard`` (Unix seconds) and optionally
-``hops`` and ``duty_cycle_permille`` (the limit; EU868 allows 10 %). Missing fields are shown
-as unknown rather than failing the page.
+``GalleryContext.peers()`` gives :class:`~node.gallery.context.HeardPeer` records from the
+daemon's bounded table. Beacons travel one hop (hop limit 0), so every peer shown was heard
+directly. Anyone can sign a beacon, so venue names are shown as text, never trusted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from node.artwork.keys import fingerprint
+from node.gallery.context import HeardPeer
 
 VIEW_W, VIEW_H, PAD = 600, 340, 60
-DEFAULT_LIMIT_PERMILLE = 100  # EU868 sub-band: 10 % duty cycle
+DUTY_LIMIT_PERMILLE = 100  # EU868 sub-band: 10 % duty cycle
+PEERS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,11 @@ class PeerView:
     fingerprint: str
     lat: float | None
     lon: float | None
-    last_heard: float | None
+    last_heard: float
     snr: float | None
     rssi: float | None
-    hops: int | None
-    airtime_permille: int | None
-    limit_permille: int
-    works_held: int | None
+    airtime_permille: int
+    works_held: int
     link: str
     x: float | None = None
     y: float | None = None
@@ -48,48 +46,31 @@ class PeerView:
         return "fair" if self.snr >= -10 else "weak"
 
     @property
-    def airtime_percent(self) -> float | None:
+    def limit_permille(self) -> int:
+        """The duty-cycle limit the node's airtime is compared with."""
+        return DUTY_LIMIT_PERMILLE
+
+    @property
+    def airtime_percent(self) -> float:
         """Airtime used in the last hour, percent."""
-        return None if self.airtime_permille is None else self.airtime_permille / 10
+        return self.airtime_permille / 10
 
     @property
     def over_limit(self) -> bool:
         """True when the node reports more airtime than its duty-cycle limit."""
-        return self.airtime_permille is not None and self.airtime_permille > self.limit_permille
+        return self.airtime_permille > self.limit_permille
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _key_fingerprint(value: Any) -> str:
-    if isinstance(value, bytes) and len(value) == 32:
-        return fingerprint(value)
-    return str(value or "?")[:40]
-
-
-def peer_view(raw: Mapping[str, Any]) -> PeerView:
-    """Normalise one peer dict from ``GalleryContext.peers()``."""
-    lat, lon = _number(raw.get("lat")), _number(raw.get("lon"))
-    if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
+def peer_view(peer: HeardPeer) -> PeerView:
+    """What the page shows of one peer (a position outside the globe is dropped)."""
+    beacon = peer.status
+    lat, lon = beacon.lat, beacon.lon
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         lat = lon = None
     return PeerView(
-        venue=str(raw.get("venue") or "?"),
-        fingerprint=_key_fingerprint(raw.get("node_key")),
-        lat=lat,
-        lon=lon,
-        last_heard=_number(raw.get("last_heard")),
-        snr=_number(raw.get("snr")),
-        rssi=_number(raw.get("rssi")),
-        hops=_int(raw.get("hops")),
-        airtime_permille=_int(raw.get("airtime_permille")),
-        limit_permille=_int(raw.get("duty_cycle_permille")) or DEFAULT_LIMIT_PERMILLE,
-        works_held=_int(raw.get("works_held")),
-        link=str(raw.get("link") or ""),
+        venue=beacon.venue or "?", fingerprint=fingerprint(beacon.node_key), lat=lat, lon=lon,
+        last_heard=peer.heard_at, snr=beacon.snr, rssi=beacon.rssi, airtime_permille=beacon.airtime_permille,
+        works_held=beacon.works_held, link=beacon.link,
     )
 
 
@@ -118,27 +99,39 @@ def project(coords: list[tuple[float, float]]) -> list[Point]:
 
 @dataclass(frozen=True)
 class NetworkMap:
-    """Peers with map positions, and this node's own position when known."""
+    """One page of peers with map positions, and this node's own position when known."""
 
     peers: list[PeerView]
     home: Point | None
+    page: int = 1
+    pages: int = 1
+    total: int = 0
     width: int = VIEW_W
     height: int = VIEW_H
 
 
-def network_map(raw_peers: list[dict[str, Any]], home_lat: Any = None, home_lon: Any = None) -> NetworkMap:
-    """Normalise the peers and lay out those with a position (plus this node)."""
-    peers = sorted((peer_view(p) for p in raw_peers), key=lambda p: p.venue.lower())
+def page_count(total: int) -> int:
+    """Pages of :data:`PEERS_PER_PAGE` peers (at least one, even when empty)."""
+    return max(1, math.ceil(total / PEERS_PER_PAGE))
+
+
+def network_map(heard: Sequence[HeardPeer], home: tuple[float, float] | None = None, page: int = 1) -> NetworkMap:
+    """Page ``page`` (1-based, at most :func:`page_count`) of the peers by venue, laid out on the map.
+
+    The map shows the same peers as the table below it, so a page stays small however many
+    nodes were heard.
+    """
+    ordered = sorted((peer_view(p) for p in heard), key=lambda p: (p.venue.casefold(), p.fingerprint))
+    peers = ordered[(page - 1) * PEERS_PER_PAGE : page * PEERS_PER_PAGE]
     placed = [p for p in peers if p.lat is not None and p.lon is not None]
-    home_pos = (_number(home_lat), _number(home_lon))
     coords = [(p.lat, p.lon) for p in placed if p.lat is not None and p.lon is not None]
-    has_home = home_pos[0] is not None and home_pos[1] is not None
-    if has_home:
-        coords.append((home_pos[0] or 0.0, home_pos[1] or 0.0))
+    if home is not None:
+        coords.append(home)
     points = project(coords)
     positions = {id(p): pt for p, pt in zip(placed, points, strict=False)}
     laid_out = [
         PeerView(**{**p.__dict__, "x": positions[id(p)].x, "y": positions[id(p)].y}) if id(p) in positions else p
         for p in peers
     ]
-    return NetworkMap(laid_out, points[-1] if has_home else None)
+    return NetworkMap(laid_out, points[-1] if home is not None else None, page=page,
+                      pages=page_count(len(ordered)), total=len(ordered))

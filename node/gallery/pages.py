@@ -14,7 +14,7 @@ from node.artwork.errors import VerificationError
 from node.artwork.manifest import verify_manifest
 from node.gallery.i18n import LANGUAGES, Translator
 from node.gallery.media import find_work
-from node.gallery.netmap import network_map
+from node.gallery.netmap import network_map, page_count
 from node.gallery.present import WorkView, iso_datetime, jsonld, jsonld_script_text, work_view
 from node.gallery.render import request_language
 from node.gallery.state import STATE, GalleryState
@@ -46,16 +46,22 @@ def render_works(state: GalleryState, lang: str, page: int) -> str:
     )
 
 
-async def works_page(request: web.Request) -> web.Response:
-    """``GET /``: the works held on this node, newest first (cached per store state)."""
-    state = request.app[STATE]
-    lang = request_language(request)
+def _page_number(request: web.Request) -> int:
+    """``?page=N`` (1-based); anything else is a 404."""
     try:
         page = int(request.query.get("page", "1"))
     except ValueError:
         raise web.HTTPNotFound() from None
     if page < 1:
         raise web.HTTPNotFound()
+    return page
+
+
+async def works_page(request: web.Request) -> web.Response:
+    """``GET /``: the works held on this node, newest first (cached per store state)."""
+    state = request.app[STATE]
+    lang = request_language(request)
+    page = _page_number(request)
     entry = state.cache.get_or_render(("works", lang, page), lambda: render_works(state, lang, page))
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
     response = state.renderer.respond(request, entry.gzipped if gzip_ok else entry.body)
@@ -164,15 +170,14 @@ def _ago(t: Translator, now: float) -> Callable[[float | None], str]:
 
 
 async def network_page(request: web.Request) -> web.Response:
-    """``GET /network``: nodes heard, link quality and airtime, on an inline SVG map."""
+    """``GET /network?page=N``: nodes heard, link quality and airtime, on an inline SVG map."""
     state = request.app[STATE]
     lang = request_language(request)
-    try:
-        status = state.ctx.status()
-    except Exception:  # the page must work even if status is momentarily unavailable
-        log.exception("node status failed")
-        status = {}
-    net = network_map(state.ctx.peers(), status.get("lat"), status.get("lon"))
+    page = _page_number(request)
+    heard = state.ctx.peers()
+    if page > page_count(len(heard)):
+        raise web.HTTPNotFound()
+    net = network_map(heard, state.ctx.position, page)
     return state.renderer.page(
         request, "network.html", nav="network", net=net, ago=_ago(state.renderer.translators[lang], time.time())
     )

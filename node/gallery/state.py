@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from node.gallery.clients import ClientTable
 from node.gallery.context import GalleryContext
 
 if TYPE_CHECKING:
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class GalleryState:
-    """Everything handlers share: the daemon's context plus rendering, caching and live feed."""
+    """Everything handlers share: the daemon's context, rendering, caching, live feed, client counts."""
 
     ctx: GalleryContext
     renderer: Renderer
     cache: PageCache
     feed: LiveFeed
+    clients: ClientTable
     verified: dict[bytes, bool] = field(default_factory=dict)  # work id -> chain re-verified here
     portal_clients: set[str] = field(default_factory=set)  # addresses that entered via the portal
 

@@ -6,6 +6,7 @@ refused without being kept. Errors are pages with the verifier's own sentence.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SECRET_TAG
+from node.gallery.clients import ClientLimits, client_of
 from node.gallery.render import request_language
 from node.gallery.state import STATE
 from node.store.base import StoreError
@@ -49,24 +51,47 @@ def _same_origin(request: web.Request) -> bool:
     return urlsplit(origin).netloc == request.host
 
 
-async def read_bundle_field(request: web.Request, limit: int) -> bytes:
-    """The bytes of the ``bundle`` file field, refusing more than ``limit`` bytes."""
+class BodyDeadline:
+    """When the next bytes of a body must have arrived: ``idle_s`` after the last ones, and
+    never later than ``total_s`` after the body began (a trickle of one byte every few seconds
+    must not hold a connection and an upload place for ever)."""
+
+    def __init__(self, timeout: asyncio.Timeout, limits: ClientLimits) -> None:
+        self._timeout = timeout
+        self._loop = asyncio.get_running_loop()
+        self._idle_s = limits.upload_idle_s
+        self._end = self._loop.time() + limits.upload_deadline_s
+        self.progress()
+
+    def progress(self) -> None:
+        """Bytes arrived: allow ``idle_s`` more, within the total deadline."""
+        self._timeout.reschedule(min(self._end, self._loop.time() + self._idle_s))
+
+
+async def read_bundle_field(request: web.Request, limit: int, limits: ClientLimits) -> bytes:
+    """The bytes of the ``bundle`` file field, refusing more than ``limit`` bytes or a slow body."""
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         raise UploadRefused(413, "upload_too_large")
     try:
-        reader = await request.multipart()
-        # aiohttp reports a broken body (no starting boundary, a part cut off) while reading it
-        async for part in reader:
-            if not isinstance(part, BodyPartReader) or part.name != FIELD:
-                continue
-            data = bytearray()
-            while block := await part.read_chunk(READ_BLOCK):
-                data += block
-                if len(data) > limit:
-                    raise UploadRefused(413, "upload_too_large")
-            if not data:
-                raise UploadRefused(400, "upload_empty")
-            return bytes(data)
+        async with asyncio.timeout(None) as timeout:
+            deadline = BodyDeadline(timeout, limits)
+            reader = await request.multipart()
+            # aiohttp reports a broken body (no starting boundary, a part cut off) while reading it
+            async for part in reader:
+                deadline.progress()
+                if not isinstance(part, BodyPartReader) or part.name != FIELD:
+                    continue
+                data = bytearray()
+                while block := await part.read_chunk(READ_BLOCK):
+                    deadline.progress()
+                    data += block
+                    if len(data) > limit:
+                        raise UploadRefused(413, "upload_too_large")
+                if not data:
+                    raise UploadRefused(400, "upload_empty")
+                return bytes(data)
+    except TimeoutError:
+        raise UploadRefused(408, "upload_too_slow") from None
     except (AssertionError, ValueError, KeyError, HttpProcessingError):  # bad part headers: InvalidHeader
         raise UploadRefused(400, "upload_not_multipart") from None
     raise UploadRefused(400, "upload_missing")
@@ -76,10 +101,16 @@ async def upload_submit(request: web.Request) -> web.StreamResponse:
     """``POST /upload``: verify and store the bundle, then show the work."""
     state = request.app[STATE]
     limit = state.ctx.upload_limit_bytes
+    client = client_of(request.remote)
     try:
         if not _same_origin(request):
             raise UploadRefused(403, "upload_cross_origin")
-        data = await read_bundle_field(request, limit)
+        if not state.clients.uploads.acquire(client):
+            raise UploadRefused(503, "upload_busy")
+        try:
+            data = await read_bundle_field(request, limit, state.ctx.client_limits)
+        finally:
+            state.clients.uploads.release(client)
         if data.lstrip().startswith(SECRET_TAG.encode()):
             raise UploadRefused(400, "upload_is_key")
         try:
@@ -90,10 +121,15 @@ async def upload_submit(request: web.Request) -> web.StreamResponse:
             raise UploadRefused(409, "upload_refused_store", str(exc) or exc.reason) from None
     except UploadRefused as refused:
         t = state.renderer.translators[request_language(request)]
-        return state.renderer.page(
+        page = state.renderer.page(
             request, "upload.html", status=refused.status, nav="upload", limit_kib=limit // 1024,
             error=t(refused.key, limit_kib=limit // 1024), detail=refused.detail,
         )
+        if refused.status in (408, 503):
+            page.force_close()  # no keep-alive: close once the answer is out, whatever of the body is left
+            if refused.status == 503:
+                page.headers["Retry-After"] = "60"
+        return page
     state.cache.invalidate()
     log.info("upload stored work %s", work_id.hex())
     raise web.HTTPSeeOther(f"/works/{work_id.hex()}?uploaded=1")

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from node.artwork import Endorsement, WorkMetadata, build_bundle, read_bundle
 from node.artwork.bundle import Bundle
 from node.eventhub import EventHub
-from node.gallery.context import GalleryContext
-from node.protocol.events import ManifestReceived, WorkCompleted
+from node.gallery.context import GalleryContext, HeardPeer
+from node.protocol.events import ManifestReceived, PeerStatus, WorkCompleted
 from node.store.memory import MemoryStore
 from tests.factories import CREATED, artist_key, curator_key, trust
 
@@ -133,6 +133,15 @@ def svg_work() -> Bundle:
         alt={"en": "A yellow disc on teal", "nl": "Een gele schijf op blauwgroen"}, creator="Dirk Vector",
         origin="NEMO Science Museum", medium="SVG", artist_name="dirk", created=CREATED + 3000,
     )
+
+
+def heard_peer(venue: str, key: bytes, lat: float | None = None, lon: float | None = None, *,
+               snr: float | None = 4.0, rssi: float | None = -100.0, airtime_permille: int = 20,
+               works_held: int = 3, heard_at: float = 0.0) -> HeardPeer:
+    """A peer as the daemon's table holds it (a verified beacon heard at Unix time ``heard_at``)."""
+    status = PeerStatus(node_key=key, venue=venue, lat=lat, lon=lon, version="0.1.0", uptime_s=60,
+                        airtime_permille=airtime_permille, works_held=works_held, link="lora", snr=snr, rssi=rssi)
+    return HeardPeer(status, heard_at)
 
 
 def make_context(store: MemoryStore | None = None, **overrides: Any) -> GalleryContext:

@@ -14,6 +14,7 @@ from tests.gallery.browser import CHROMIUM, CHROMIUM_ARGS, RequestLog, require_c
 from tests.gallery.helpers import (
     add_partial,
     audio_work,
+    heard_peer,
     image_work,
     make_context,
     poem_work,
@@ -94,7 +95,7 @@ async def test_every_page_and_work_type_loads_only_from_the_node(browser):
     store, works = gallery_store()
     ctx = make_context(store, channel_qr_svg='<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4">'
                        '<rect width="2" height="2"/></svg>',
-                       peers=lambda: [{"venue": "Waag Futurelab", "lat": 52.37275, "lon": 4.90026, "snr": 4.0}])
+                       peers=lambda: [heard_peer("Waag Futurelab", b"\x02" * 32, 52.37275, 4.90026)])
     async with serve(ctx) as base:
         context, log = await open_context(browser, base, lang="nl")
         page = await context.new_page()

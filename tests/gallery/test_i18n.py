@@ -11,6 +11,7 @@ import pytest
 
 from node.gallery.i18n import LANGUAGES, choose_language, load_catalogues, parse_accept_language, pick
 from node.gallery.netmap import peer_view
+from tests.gallery.helpers import heard_peer
 
 GALLERY = Path(str(resources.files("node.gallery")))
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_]+)["'](?!\s*~)""")
@@ -38,7 +39,8 @@ def test_every_used_key_exists():
     for text in _sources():
         used |= set(LITERAL_KEY.findall(text))
     used |= {"upload_too_large", "upload_not_multipart", "upload_empty", "upload_missing",
-             "upload_cross_origin", "upload_is_key", "upload_invalid", "upload_refused_store"}
+             "upload_cross_origin", "upload_is_key", "upload_invalid", "upload_refused_store",
+             "upload_too_slow", "upload_busy"}
     missing = used - set(catalogue)
     assert not missing
     dynamic = {prefix for text in _sources() for prefix in DYNAMIC_KEY.findall(text)}
@@ -47,7 +49,8 @@ def test_every_used_key_exists():
         assert f"kind_glyph_{kind}" in catalogue
     for quality in ("good", "fair", "weak", "unknown"):
         assert f"quality_{quality}" in catalogue
-        assert peer_view({"snr": {"good": 1, "fair": -5, "weak": -15, "unknown": None}[quality]}).quality == quality
+        snr = {"good": 1.0, "fair": -5.0, "weak": -15.0, "unknown": None}[quality]
+        assert peer_view(heard_peer("venue", b"\x01" * 32, snr=snr)).quality == quality
 
 
 def test_upload_refusal_keys_are_in_the_code():

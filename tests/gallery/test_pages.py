@@ -11,7 +11,7 @@ from node.artwork.keys import fingerprint
 from node.gallery.app import create_app
 from node.store.memory import MemoryStore
 from tests.factories import make_bundle
-from tests.gallery.helpers import make_context, work_bundle
+from tests.gallery.helpers import heard_peer, make_context, work_bundle
 
 ANCHOR = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -195,23 +195,39 @@ async def test_card_fragment_is_one_list_item(client, works):
 
 async def test_network_page_draws_peers_on_an_inline_svg_map(ctx):
     ctx.peers = lambda: [
-        {"venue": "Waag Futurelab", "node_key": b"\x01" * 32, "lat": 52.37275, "lon": 4.90026, "snr": 6.0,
-         "rssi": -90, "hops": 0, "airtime_permille": 42, "last_heard": 0, "works_held": 12, "link": "lora"},
-        {"venue": "Pakhuis de Zwijger", "lat": 52.3765, "lon": 4.92232, "snr": -14.5, "rssi": -121,
-         "hops": 1, "airtime_permille": 120, "works_held": 3},
-        {"venue": "Somewhere unknown"},
+        heard_peer("Waag Futurelab", b"\x01" * 32, 52.37275, 4.90026, snr=6.0, rssi=-90, airtime_permille=42,
+                   works_held=12),
+        heard_peer("Pakhuis de Zwijger", b"\x02" * 32, 52.3765, 4.92232, snr=-14.5, rssi=-121,
+                   airtime_permille=120),
+        heard_peer("Somewhere unknown", b"\x03" * 32, snr=None),
     ]
+    ctx.position = (52.3744, 4.8896)
     async with TestClient(TestServer(create_app(ctx))) as client:
         html = await (await client.get("/network?lang=en")).text()
     svg = html[html.index("<svg"): html.index("</svg>")]
     assert svg.count('class="peer') == 2 and 'class="home"' in svg
-    assert svg.count("<line") == 1  # only the directly heard peer is linked to this node
+    assert svg.count("<line") == 2  # both placed peers were heard directly (beacons travel one hop)
     assert "Waag Futurelab" in svg and "Somewhere unknown" not in svg
     assert "Somewhere unknown" in html  # still listed in the table
     assert fingerprint(b"\x01" * 32) in html
     assert "4.2% of the 10.0% limit" in html and "over the limit" in html
     assert "good signal" in html and "weak signal" in html
     assert "http" not in svg  # no tiles, no external references
+
+
+async def test_network_page_pages_through_many_peers(ctx):
+    heard = [heard_peer(f"venue {i:03d}", bytes([i]) * 32, 52.37 + i / 1000, 4.9) for i in range(1, 121)]
+    ctx.peers = lambda: heard
+    async with TestClient(TestServer(create_app(ctx))) as client:
+        pages = [await (await client.get(f"/network?page={n}&lang=en")).text() for n in (1, 2, 3)]
+        assert (await client.get("/network?page=4")).status == 404
+        assert (await client.get("/network?page=0")).status == 404
+        assert (await client.get("/network?page=x")).status == 404
+    listed = [re.findall(r'<th scope="row">(venue \d{3})<br>', page) for page in pages]
+    assert [len(names) for names in listed] == [50, 50, 20]
+    assert [name for names in listed for name in names] == [f"venue {i:03d}" for i in range(1, 121)]
+    assert 'href="/network?page=2" rel="next"' in pages[0] and 'rel="next"' not in pages[2]
+    assert pages[1].count('class="peer ') == 50  # the map shows the page's peers only
 
 
 async def test_network_page_without_peers(client):

@@ -74,9 +74,11 @@ def tiny_filesystem(path: Path, size_kib: int) -> Iterator[bool]:
             subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-async def http_get(port: int, path: str, headers: str = "") -> tuple[str, bytes]:
-    """A raw HTTP/1.0 GET: the head as text and the body as bytes."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def http_get(port: int, path: str, headers: str = "", source: str | None = None) -> tuple[str, bytes]:
+    """A raw HTTP/1.0 GET (from loopback address ``source``, e.g. "127.0.0.2", to be another
+    client than the tests' attackers): the head as text and the body as bytes."""
+    local = (source, 0) if source else None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
     writer.write(f"GET {path} HTTP/1.0\r\nHost: x\r\n{headers}\r\n".encode())
     await writer.drain()
     raw = await reader.read()

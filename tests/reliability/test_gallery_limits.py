@@ -67,12 +67,12 @@ async def test_oversize_uploads_are_413_and_memory_stays_bounded(tmp_path):
     assert growth < 24, f"RSS grew {growth:.1f} MiB while refusing 192 MiB of uploads"
 
 
-async def slow_client(port: int, stop: asyncio.Event) -> str:
+async def slow_client(port: int, stop: asyncio.Event, source: str) -> str:
     """Trickle a header value one byte every 0.3 s and never finish the head; how it ended.
 
     (One byte at a time stays far below aiohttp's own limits of 128 header lines and 8 KiB per
     line, which would otherwise end the attack after some minutes.)"""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
     writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
     try:
         while not stop.is_set():
@@ -91,8 +91,8 @@ async def slow_client(port: int, stop: asyncio.Event) -> str:
 
 
 async def slow_body_upload(port: int, data: bytes) -> int:
-    """A legitimate upload whose head is quick but whose body trickles in for ~2.5 s."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    """A legitimate upload (from its own address) whose head is quick but whose body trickles in for ~2.5 s."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.3", 0))
     boundary = "slowbody"
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="bundle"; filename="w.meshart"\r\n\r\n'.encode()
             + data + f"\r\n--{boundary}--\r\n".encode())
@@ -114,15 +114,16 @@ async def test_slow_loris_clients_are_cut_off_and_others_are_served(tmp_path, mo
     async with running(daemon):
         port = daemon.http_port
         stop = asyncio.Event()
-        attackers = [asyncio.create_task(slow_client(port, stop)) for _ in range(300)]
+        # 300 connections from 10 addresses, each within the per-client connection cap
+        attackers = [asyncio.create_task(slow_client(port, stop, f"127.0.1.{n % 10 + 1}")) for n in range(300)]
         await asyncio.sleep(0.5)
         upload = asyncio.create_task(slow_body_upload(port, make_bundle(4000, "slow-body").to_bytes()))
         served = []
         for _ in range(20):  # ordinary visitors while 300 connections hang in their headers
-            head, _ = await asyncio.wait_for(http_get(port, "/"), 10)
+            head, _ = await asyncio.wait_for(http_get(port, "/", source="127.0.0.2"), 10)
             served.append(head.splitlines()[0])
         outcomes = await asyncio.wait_for(asyncio.gather(*attackers), 30)
         stop.set()
-        assert await upload == 303  # a slow body is fine: only the head has a deadline
+        assert await upload == 303  # a slow body is fine within the body deadline
     assert all(" 200 " in line for line in served)
     assert outcomes.count("closed-by-server") == 300

@@ -22,7 +22,6 @@ def test_amsterdam_completes_within_the_limits(protocol):
     assert result["max_duty_cycle"] <= result["duty_cycle_limit"]
     # the source alone dominates the four venues, so it must send the whole work at least once
     assert result["mcds"] == ["oba"]
-    assert result["airtime_s"] >= result["bound_airtime_s"]
     assert sum(n["airtime_s"] for n in result["nodes"]) == pytest.approx(result["airtime_s"], abs=1e-3)
     assert {n["name"] for n in result["nodes"] if n["complete"]} == {"nemo", "oba", "waag", "zwijger"}
 
@@ -75,7 +74,7 @@ def test_same_seed_same_json_whatever_the_hash_seed(protocol):
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     data = json.loads(first.stdout)
-    for key in ("complete_fraction", "completion_s", "airtime_s", "bound_airtime_s", "airtime_ratio",
+    for key in ("complete_fraction", "completion_s", "airtime_s", "catalogue_s", "works",
                 "max_duty_cycle", "frames_sent", "collisions", "nodes"):
         assert key in data
     other_seed = cli(*args[:-3], "--seed", "8", "--protocol", protocol, "--json")
