@@ -29,6 +29,7 @@ import hashlib
 import math
 import random
 from collections import deque
+from dataclasses import dataclass
 
 from node.artwork.bundle import Bundle
 from node.artwork.endorsement import TrustAnchors
@@ -71,6 +72,14 @@ from node.store.base import StoreError, WorkStore
 MAX_QUEUED_EVENTS = 4096
 
 
+@dataclass(frozen=True)
+class HeldWork:
+    """A work whose verified manifest is stored here."""
+
+    work_id: bytes
+    rank: tuple[int, int]  # publishing order: (the manifest's creation time, the order it was stored here)
+
+
 class GossipEngine:
     """One node's share of the network: what it holds, wants, owes and may still send."""
 
@@ -99,7 +108,7 @@ class GossipEngine:
         # Takedowns have their own bucket: a neighbour busy fetching works must not starve them.
         self._takedown_limiter = NeighbourLimiter(config.neighbour_takedown_burst,
                                                   config.neighbour_takedown_per_min, config.max_neighbours)
-        self._work_ids: dict[bytes, bytes] = {}  # short id -> work id of every stored work
+        self._held: dict[bytes, HeldWork] = {}  # by short id: every stored work
         self._transfers = TransferTable(
             max_wanted=config.max_wanted, max_wanted_per_neighbour=config.max_wanted_per_neighbour,
             max_assemblies=config.max_assemblies, max_assemblies_per_neighbour=max(1, config.max_assemblies // 2),
@@ -110,9 +119,10 @@ class GossipEngine:
         self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,
                                 self._events.append, self._drop, self._count)
-        self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng)
+        self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._rank)
         for work_id in store.work_ids():
-            self._work_ids[work_id[:4]] = work_id
+            signed = store.get_manifest(work_id)
+            self._hold(work_id, signed.manifest.created if signed is not None else 0)
             if not store.is_complete(work_id):
                 self._fetcher.want_verified(work_id, "local", None, now)
 
@@ -195,10 +205,9 @@ class GossipEngine:
             return
         match frame:
             case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
-                work_id = self._work_ids.get(frame.short_id)
-                signed = self.store.get_manifest(work_id) if work_id is not None else None
-                if work_id is not None and signed is not None:
-                    transfer = self._transfers.get_or_create(frame.short_id, work_id)
+                signed = self._manifest(frame.short_id)
+                if signed is not None:
+                    transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
                     self._server.requeue(transfer, signed, link, frame, now)
             case fr.Request(target=fr.TARGET_TAKEDOWN):
                 outbox.put(("td-req", frame.short_id), data, PRIO_REQUEST, now)
@@ -243,11 +252,11 @@ class GossipEngine:
         signed = verify_manifest(bundle.signed.raw, self.trust)
         work_id = signed.work_id
         short = work_id[:4]
-        other = self._work_ids.get(short)
-        if other is not None and other != work_id:
+        other = self._held.get(short)
+        if other is not None and other.work_id != work_id:
             raise ShortIdCollisionError("another stored work has the same short id")
         self.store.ingest_bundle(bundle, received_at=now)
-        self._work_ids[short] = work_id
+        self._hold(work_id, signed.manifest.created)
         transfer = self._transfers.get(short)
         if transfer is not None:
             transfer.work_id = work_id
@@ -420,7 +429,7 @@ class GossipEngine:
 
     def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
         short = frame.short_id
-        if short in self._work_ids:
+        if short in self._held:
             signed = self._manifest(short)
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
                 transfer = self._transfers.get(short)
@@ -475,7 +484,7 @@ class GossipEngine:
             self._drop(DropReason.of(exc.reason), link)
             self._transfers.stop_fetching(transfer)
             return
-        self._work_ids[short] = signed.work_id
+        self._hold(signed.work_id, signed.manifest.created)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._events.append(ManifestReceived(signed.work_id, link))
         for index, data in self._transfers.take_early(transfer):
@@ -516,7 +525,8 @@ class GossipEngine:
         if entry.state == fr.STATE_TAKEN_DOWN:
             self._takedowns.ask(short, link, now)
             return
-        work_id = self._work_ids.get(short)
+        held = self._held.get(short)
+        work_id = held.work_id if held is not None else None
         if work_id is not None and (self.store.is_complete(work_id) or entry.state == 0):
             return  # we hold it, or they hold the manifest only: nothing we lack
         self._fetcher.want_advertised(short, work_id, link, neighbour, now)
@@ -558,7 +568,7 @@ class GossipEngine:
         """Every trace of a work goes: its transfer, its answer credits, its place in the index."""
         self._transfers.forget(short)
         self._server.forget(short)
-        self._work_ids.pop(short, None)
+        self._held.pop(short, None)
 
     def _send_beacon(self, now: float) -> None:
         used = max((ob.airtime_used(now) for ob in self._outboxes.values()), default=0.0)
@@ -567,16 +577,26 @@ class GossipEngine:
         for name, outbox in self._outboxes.items():
             outbox.put(("status",), data, PRIO_STATUS, now + self._rng.uniform(0, 2) * self._links[name].slot_s)
 
+    def _hold(self, work_id: bytes, created: int) -> None:
+        short = work_id[:4]
+        if short not in self._held:
+            self._held[short] = HeldWork(work_id, (created, len(self._held)))
+
+    def _rank(self, short: bytes) -> tuple[int, int]:
+        """Where a work stands in publishing order (earlier works are served first)."""
+        held = self._held.get(short)
+        return held.rank if held is not None else (0, 0)
+
     def _manifest(self, short: bytes) -> SignedManifest | None:
         """The stored manifest of a short id."""
-        work_id = self._work_ids.get(short)
-        return self.store.get_manifest(work_id) if work_id is not None else None
+        held = self._held.get(short)
+        return self.store.get_manifest(held.work_id) if held is not None else None
 
     def _holdoff(self, link: str, short: bytes | None = None) -> float:
         """How long to hold a serve job back after hearing another sender; partial holders defer longer."""
         slots = self.config.serve_holdoff_slots
-        work_id = self._work_ids.get(short) if short is not None else None
-        if work_id is not None and not self.store.is_complete(work_id):
+        held = self._held.get(short) if short is not None else None
+        if held is not None and not self.store.is_complete(held.work_id):
             slots *= self.config.partial_holdoff_factor
         return slots * self._links[link].slot_s
 

@@ -14,7 +14,7 @@ chunks when they fill every requester's holes in fewer frames.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from node.artwork.manifest import SignedManifest
@@ -43,13 +43,15 @@ class Server:
     """Answer credits per link, and the serve jobs of every transfer."""
 
     def __init__(self, config: EngineConfig, links: dict[str, LinkConfig], outboxes: dict[str, LinkOutbox],
-                 transfers: TransferTable, store: WorkStore, rng: random.Random) -> None:
+                 transfers: TransferTable, store: WorkStore, rng: random.Random,
+                 rank_of: Callable[[bytes], tuple[int, int]]) -> None:
         self._config = config
         self._links = links
         self._outboxes = outboxes
         self._transfers = transfers
         self._store = store
         self._rng = rng
+        self._rank_of = rank_of
         self._credits = {name: AnswerCredits(config.answer_credit_rounds, config.answer_credit_refill_s,
                                              ANSWER_CREDIT_ENTRIES) for name in links}
 
@@ -163,15 +165,17 @@ class Server:
         if not job:
             return None
         short = transfer.short_id
+        rank = self._rank_of(short)
         if job.pieces:
             index = min(job.pieces)
             return Candidate(PRIO_MANIFEST, job.not_before, job.seq, job.piece_size(index), Source.PIECE,
-                             short_id=short, index=index)
+                             short_id=short, index=index, rank=rank)
         if job.wants_coded():
-            return Candidate(PRIO_DATA, job.not_before, job.seq, fr.MAX_FRAME, Source.CODED, short_id=short)
+            return Candidate(PRIO_DATA, job.not_before, job.seq, fr.MAX_FRAME, Source.CODED, short_id=short,
+                             rank=rank)
         index = job.next_index()
         return Candidate(PRIO_DATA, job.not_before, job.seq, job.chunk_size(index), Source.CHUNK,
-                         short_id=short, index=index)
+                         short_id=short, index=index, rank=rank)
 
     def render(self, transfer: WorkTransfer, link: str, cand: Candidate) -> Answer | None:
         """The bytes of ``cand``, or None when the store can no longer produce them."""
