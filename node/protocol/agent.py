@@ -31,6 +31,9 @@ class GossipAgent(Protocol):
     def send_refused(self, link: str, data: bytes, now: float) -> None:
         """The transport refused the frame just polled (duty cycle)."""
 
+    def note_channel_load(self, link: str, utilisation: float, now: float) -> None:
+        """The radio on ``link`` measured this busy fraction (0..1) of its channel."""
+
     def get_timer(self) -> float | None:
         """The earliest time :meth:`handle_timer` or :meth:`poll_frame` has work; no side effects."""
 

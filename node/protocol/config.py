@@ -88,6 +88,9 @@ class EngineConfig:
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0
+    # Congestion (node.protocol.congestion): keep the measured channel load below this fraction.
+    congestion_target: float = 0.3
+    congestion_tau_s: float = 60.0
     # Bounds against hostile neighbours.
     max_wanted: int = 64
     max_wanted_per_neighbour: int = 16
@@ -132,6 +135,8 @@ class LinkStatus:
     airtime_last_hour_s: float = 0.0
     airtime_limit_s: float = 0.0
     queued: int = 0
+    channel_load: float = 0.0  # measured busy fraction of the channel around this node (LoRa)
+    data_rate: float = 1.0  # the share of its bulk-data rate congestion control allows
 
 
 @dataclass

@@ -29,7 +29,7 @@ import hashlib
 import math
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from node.artwork.bundle import Bundle
 from node.artwork.endorsement import TrustAnchors
@@ -42,6 +42,7 @@ from node.protocol.adverts import Adverts
 from node.protocol.beacons import Beacons
 from node.protocol.coding import bits, chunk_int, coded_indices
 from node.protocol.config import EngineConfig, EngineStatus, LinkConfig, LinkStatus
+from node.protocol.congestion import ChannelLoad
 from node.protocol.drops import DropReason
 from node.protocol.errors import ShortIdCollisionError, UnknownLinkError
 from node.protocol.events import (
@@ -56,6 +57,7 @@ from node.protocol.events import (
 from node.protocol.fetching import Fetcher
 from node.protocol.outbox import (
     PRIO_ADVERT,
+    PRIO_DATA,
     PRIO_REQUEST,
     PRIO_STATUS,
     PRIO_TAKEDOWN,
@@ -77,7 +79,7 @@ class HeldWork:
     """A work whose verified manifest is stored here."""
 
     work_id: bytes
-    rank: tuple[int, int]  # publishing order: (the manifest's creation time, the order it was stored here)
+    rank: tuple[int, bytes]  # publishing order: (the manifest's creation time, work id), the same on every node
 
 
 class GossipEngine:
@@ -96,6 +98,8 @@ class GossipEngine:
         self._outboxes = {n: LinkOutbox(lc, config.max_control_queue, now) for n, lc in self._links.items()}
         self._stats = {n: LinkStatus(kind=lc.kind, airtime_limit_s=lc.airtime_limit_s)
                        for n, lc in self._links.items()}
+        self._loads = {n: ChannelLoad(config.congestion_target, config.congestion_tau_s, now)
+                       for n, lc in self._links.items() if lc.kind == "lora"}
         self._drops: dict[DropReason, int] = {}
         self._events: deque[Event] = deque(maxlen=MAX_QUEUED_EVENTS)
         # IP links carry far more than a radio can, so their neighbours get a larger control budget.
@@ -118,7 +122,7 @@ class GossipEngine:
         self._adverts = Adverts(config, store, rng, now)
         self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,
-                                self._events.append, self._drop, self._count)
+                                self._events.append, self._drop, self._count, self._rank, self._data_rate)
         self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._rank)
         for work_id in store.work_ids():
             signed = store.get_manifest(work_id)
@@ -132,6 +136,9 @@ class GossipEngine:
         """Take one frame heard on ``link``. Never raises for bad input; counts it instead."""
         self._now = now
         self._stats[self._check_link(link)].frames_in += 1
+        load = self._loads.get(link)
+        if load is not None:
+            load.note_airtime(self._links[link].frame_cost(min(len(data), fr.MAX_FRAME)), now)
         try:
             frame = fr.decode(data)
         except fr.FrameError as exc:
@@ -176,6 +183,12 @@ class GossipEngine:
                 return None
             self._sent(link, cand, answer, now)
             outbox.charge(size, now)
+            load = self._loads.get(link)
+            if load is not None:
+                airtime = self._links[link].frame_cost(size)
+                load.note_airtime(airtime, now)
+                if cand.priority == PRIO_DATA:
+                    load.data_sent(airtime, now)
             stats = self._stats[link]
             stats.frames_out += 1
             stats.bytes_out += size
@@ -221,6 +234,21 @@ class GossipEngine:
                 outbox.put(("advert",), data, PRIO_ADVERT, now)
             case fr.StatusBeacon():
                 outbox.put(("status",), data, PRIO_STATUS, now)
+
+    def note_channel_load(self, link: str, utilisation: float, now: float) -> None:
+        """The radio on ``link`` measured this busy fraction (0..1) of its channel
+        (Meshtastic ``channel_utilization`` or ``air_util_tx``, divided by 100)."""
+        self._now = now
+        load = self._loads.get(self._check_link(link))
+        if load is not None:
+            load.note_radio(utilisation, now)
+
+    def note_foreign_frame(self, link: str, airtime_s: float, now: float) -> None:
+        """The transport saw ``airtime_s`` of traffic on ``link`` that is not ours to decode."""
+        self._now = now
+        load = self._loads.get(self._check_link(link))
+        if load is not None:
+            load.note_airtime(airtime_s, now)
 
     def get_timer(self) -> float | None:
         """The earliest time :meth:`handle_timer` or :meth:`poll_frame` has work (a pure query)."""
@@ -282,6 +310,10 @@ class GossipEngine:
         for name, stats in self._stats.items():
             stats.airtime_last_hour_s = self._outboxes[name].airtime_used(now)
             stats.queued = self._queued(name)
+            load = self._loads.get(name)
+            if load is not None:
+                stats.channel_load = round(load.estimate(now), 4)
+                stats.data_rate = load.rate
             links[name] = LinkStatus(**stats.__dict__)
         return EngineStatus(
             node_key=self._beacons.node_key, uptime_s=now - self._start, links=links,
@@ -297,6 +329,8 @@ class GossipEngine:
     def _candidates(self, link: str) -> list[Candidate]:
         """Everything ``link`` could send next, most important first (ignoring time and budget)."""
         out = self._outboxes[link].control_candidates()
+        load = self._loads.get(link)
+        data_at = load.data_allowed_at() if load is not None else -math.inf
         for transfer in self._transfers:
             request = transfer.requests.get(link)
             if request is not None:
@@ -304,6 +338,8 @@ class GossipEngine:
                                      Source.REQUEST, short_id=transfer.short_id))
             answer = self._server.candidate(transfer, link)
             if answer is not None:
+                if answer.priority == PRIO_DATA and answer.not_before < data_at:
+                    answer = replace(answer, not_before=data_at)  # congestion control paces bulk data
                 out.append(answer)
         out.sort(key=Candidate.order)
         return out
@@ -580,12 +616,17 @@ class GossipEngine:
     def _hold(self, work_id: bytes, created: int) -> None:
         short = work_id[:4]
         if short not in self._held:
-            self._held[short] = HeldWork(work_id, (created, len(self._held)))
+            self._held[short] = HeldWork(work_id, (created, work_id))
 
-    def _rank(self, short: bytes) -> tuple[int, int]:
+    def _rank(self, short: bytes) -> tuple[int, bytes]:
         """Where a work stands in publishing order (earlier works are served first)."""
         held = self._held.get(short)
-        return held.rank if held is not None else (0, 0)
+        return held.rank if held is not None else (0, b"")
+
+    def _data_rate(self, link: str) -> float:
+        """The share of its bulk-data rate congestion control allows on ``link`` (1 on IP links)."""
+        load = self._loads.get(link)
+        return load.rate if load is not None else 1.0
 
     def _manifest(self, short: bytes) -> SignedManifest | None:
         """The stored manifest of a short id."""

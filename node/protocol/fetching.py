@@ -10,6 +10,12 @@ new piece or chunk heard pushes it past the latest arrival, so a node never asks
 flows. An overheard request that asks for at least what ours would cancels ours. A want nobody
 answers is parked after ``PARK_AFTER_ATTEMPTS``; an unverified one is dropped after
 ``unverified_attempts`` and counts against the neighbour that advertised it.
+
+Works in flight: chunk requests for a work wait while an earlier work (publishing order, the
+same on every node) is still arriving, so a neighbourhood finishes one pipeline before the next
+instead of every work crawling; manifest requests never wait (the catalogue goes first).
+Congestion: every request back-off is stretched by the inverse of the link's allowed data rate
+(node.protocol.congestion), so a saturated neighbourhood asks less often.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from node.protocol.transfer import PendingRequest, TransferTable, WorkTransfer
 from node.store.base import StoreError, WorkStore
 
 PARK_AFTER_ATTEMPTS = 12
+FLOWING_QUIET_PERIODS = 3  # an earlier work counts as arriving for this many quiet periods after its last chunk
 REJECTED_MEMORY = 256
 SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
 
@@ -43,7 +50,8 @@ class Fetcher:
 
     def __init__(self, config: EngineConfig, links: dict[str, LinkConfig], outboxes: dict[str, LinkOutbox],
                  transfers: TransferTable, store: WorkStore, rng: random.Random, emit: Emit, drop: Drop,
-                 count: Callable[[DropReason], None]) -> None:
+                 count: Callable[[DropReason], None], rank_of: Callable[[bytes], tuple[int, bytes]],
+                 data_rate: Callable[[str], float]) -> None:
         self._config = config
         self._links = links
         self._outboxes = outboxes
@@ -53,6 +61,8 @@ class Fetcher:
         self._emit = emit
         self._drop = drop
         self._count = count
+        self._rank_of = rank_of
+        self._data_rate = data_rate
         self.advertisers = AdvertiserScores(config.max_neighbours)
         self._rejected: LruMap[bytes, float] = LruMap(REJECTED_MEMORY)  # short ids of unverifiable manifests
 
@@ -63,8 +73,22 @@ class Fetcher:
         return self._rng.uniform(*self._config.request_delay_slots) * self._links[link].slot_s
 
     def quiet(self, link: str) -> float:
-        """How long a transfer must be silent on ``link`` before we ask again."""
-        return self._config.request_quiet_slots * self._links[link].slot_s * self._rng.uniform(1.0, 1.25)
+        """How long a transfer must be silent on ``link`` before we ask again (longer when congested)."""
+        base = self._config.request_quiet_slots * self._links[link].slot_s / self._data_rate(link)
+        return min(base, self._config.request_retry_max_s) * self._rng.uniform(1.0, 1.25)
+
+    def _earlier_work_arriving(self, transfer: WorkTransfer, now: float) -> bool:
+        """True while a verified work before this one in publishing order is still arriving."""
+        rank = self._rank_of(transfer.short_id)
+        for other in self._transfers.fetches():
+            fetch = other.fetch
+            if other is transfer or fetch is None or not other.verified or self._rank_of(other.short_id) >= rank:
+                continue
+            window = max((FLOWING_QUIET_PERIODS * self._config.request_quiet_slots * self._links[n].slot_s
+                          / self._data_rate(n)) for n in fetch.links) if fetch.links else 0.0
+            if now - fetch.last_progress < window:
+                return True
+        return False
 
     def deadlines(self) -> list[float]:
         """When each want next asks."""
@@ -193,18 +217,21 @@ class Fetcher:
             self._transfers.forget(transfer.short_id)  # nobody answers: probably junk, let it go
             self.advertisers.unserved(fetch.neighbour)
             return
+        links = self._request_links(transfer)
+        link = links[fetch.attempts % len(links)]
+        if transfer.verified and self._earlier_work_arriving(transfer, now):
+            fetch.next_request = now + self.quiet(link)  # one pipeline at a time
+            return
         request = self._build_request(transfer)
         if request is None:
             self._transfers.stop_fetching(transfer)
             return
-        links = self._request_links(transfer)
-        link = links[fetch.attempts % len(links)]
         self._queue(transfer, link, request, now)
         fetch.attempts += 1
         if fetch.attempts >= PARK_AFTER_ATTEMPTS:
             fetch.next_request = math.inf  # until a source advertises it again
             return
-        quiet = self._config.request_quiet_slots * self._links[link].slot_s
+        quiet = self._config.request_quiet_slots * self._links[link].slot_s / self._data_rate(link)
         backoff = min(quiet * 2 ** (fetch.attempts - 1), self._config.request_retry_max_s)
         fetch.next_request = now + backoff * self._rng.uniform(1.0, 1.25)
 
@@ -233,6 +260,7 @@ class Fetcher:
         if transfer is not None and transfer.fetch is not None:
             transfer.fetch.attempts = 0
             transfer.fetch.links[link] = now
+            transfer.fetch.last_progress = now
             transfer.fetch.next_request = now + self.quiet(link)
 
     def transfer_heard(self, short: bytes, link: str, now: float) -> None:

@@ -59,9 +59,9 @@ class Candidate:
     tag: Hashable = None
     short_id: bytes = b""
     index: int = -1
-    rank: tuple[int, int] = (0, 0)  # a work's place in publishing order
+    rank: tuple[int, bytes] = (0, b"")  # a work's place in publishing order
 
-    def order(self) -> tuple[int, tuple[int, int], float, int]:
+    def order(self) -> tuple[int, tuple[int, bytes], float, int]:
         """The sort key: priority, then the work's publishing order, then start time, then first come."""
         return self.priority, self.rank, self.not_before, self.seq
 

@@ -44,7 +44,7 @@ class Server:
 
     def __init__(self, config: EngineConfig, links: dict[str, LinkConfig], outboxes: dict[str, LinkOutbox],
                  transfers: TransferTable, store: WorkStore, rng: random.Random,
-                 rank_of: Callable[[bytes], tuple[int, int]]) -> None:
+                 rank_of: Callable[[bytes], tuple[int, bytes]]) -> None:
         self._config = config
         self._links = links
         self._outboxes = outboxes

@@ -36,6 +36,7 @@ class Fetch:
     next_request: float = math.inf
     attempts: int = 0
     links: dict[str, float] = field(default_factory=dict)  # link -> last time a source was heard
+    last_progress: float = -math.inf  # when something new of the work last arrived
 
 
 @dataclass
