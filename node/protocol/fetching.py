@@ -11,6 +11,7 @@ flows. An overheard request that asks for at least what ours would cancels ours.
 answers is parked after ``PARK_AFTER_ATTEMPTS``; an unverified one is dropped after
 ``unverified_attempts`` and counts against the neighbour that advertised it.
 
+Catalogue first: chunk requests wait while a manifest is still being fetched (its first asks).
 Works in flight: chunk requests for a work wait while an earlier work (publishing order, the
 same on every node) is still arriving, so a neighbourhood finishes one pipeline before the next
 instead of every work crawling; manifest requests never wait (the catalogue goes first).
@@ -37,6 +38,7 @@ from node.protocol.transfer import PendingRequest, TransferTable, WorkTransfer
 from node.store.base import StoreError, WorkStore
 
 PARK_AFTER_ATTEMPTS = 12
+CATALOGUE_ASKS = 2  # chunk requests wait for a manifest only this many asks into its fetch
 FLOWING_QUIET_PERIODS = 3  # an earlier work counts as arriving for this many quiet periods after its last chunk
 REJECTED_MEMORY = 256
 SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
@@ -76,6 +78,15 @@ class Fetcher:
         """How long a transfer must be silent on ``link`` before we ask again (longer when congested)."""
         base = self._config.request_quiet_slots * self._links[link].slot_s / self._data_rate(link)
         return min(base, self._config.request_retry_max_s) * self._rng.uniform(1.0, 1.25)
+
+    def _catalogue_pending(self) -> bool:
+        """True while a manifest a trusted-so-far neighbour advertised is still being fetched.
+
+        Bounded: only the first ``CATALOGUE_ASKS`` asks of a manifest hold chunk requests back, and
+        never for a suspect advertiser, so made-up works cannot starve real ones.
+        """
+        return any(t.fetch is not None and not t.verified and t.fetch.attempts < CATALOGUE_ASKS
+                   and not self.suspicion(t.fetch.neighbour) for t in self._transfers.fetches())
 
     def _earlier_work_arriving(self, transfer: WorkTransfer, now: float) -> bool:
         """True while a verified work before this one in publishing order is still arriving."""
@@ -219,8 +230,8 @@ class Fetcher:
             return
         links = self._request_links(transfer)
         link = links[fetch.attempts % len(links)]
-        if transfer.verified and self._earlier_work_arriving(transfer, now):
-            fetch.next_request = now + self.quiet(link)  # one pipeline at a time
+        if transfer.verified and (self._catalogue_pending() or self._earlier_work_arriving(transfer, now)):
+            fetch.next_request = now + self.quiet(link)  # the catalogue first, then one pipeline at a time
             return
         request = self._build_request(transfer)
         if request is None:
