@@ -33,28 +33,14 @@ class Adverts:
         self._page = dict.fromkeys(names, 0)
         self._reacted: dict[str, LruMap[tuple[bytes, bytes], float]] = {n: LruMap(REACTION_MEMORY) for n in names}
         self._digest: bytes | None = None
-        self._news_at: dict[str, float] = {}  # link -> when a one-shot advert of new manifests goes
 
     def deadline(self) -> float:
         """When the earliest timer has something to do."""
-        return min([timer.deadline() for timer in self._timers.values()] + list(self._news_at.values()))
+        return min(timer.deadline() for timer in self._timers.values())
 
     def due(self, now: float) -> list[str]:
         """Advance every timer to ``now``; the links that should advertise now."""
-        out = []
-        for link, timer in self._timers.items():
-            trickle = timer.poll(now)
-            news = link in self._news_at and self._news_at[link] <= now
-            if news:
-                del self._news_at[link]
-            if trickle or news:
-                out.append(link)
-        return out
-
-    def news(self, link: str, at: float) -> None:
-        """A new manifest is stored: advertise on ``link`` at ``at`` (once; later news joins it),
-        so the next hop can ask for it before the bulk data flows (the catalogue first)."""
-        self._news_at.setdefault(link, at)
+        return [link for link, timer in self._timers.items() if timer.poll(now)]
 
     def next_advert(self, link: str) -> bytes:
         """The next inventory page for ``link``, encoded."""

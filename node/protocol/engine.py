@@ -527,8 +527,6 @@ class GossipEngine:
             self._on_data(fr.DataChunk(short, index, data), link, now)
         self._fetcher.want_verified(signed.work_id, neighbour, link, now)
         self._adverts.reset(now)  # relays advertise a new partial work at once (pipelining)
-        for name in self._links:
-            self._adverts.news(name, now + self._fetcher.request_delay(name))
 
     def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float) -> None:
         short = req.short_id
