@@ -5,7 +5,9 @@ what is final here (complete works and takedowns), and the memory of which incon
 already reacted to. Rules (docs/PROTOCOL.md, "Adverts"): an advert with our digest is
 consistent and may suppress ours; a different digest resets the timer to Imin, but only once per
 (their digest, our digest) pair per Imax, so a neighbour that can never agree cannot pin us at
-Imin; a local change resets every timer.
+Imin; a local change resets every timer. The component also remembers which neighbours were
+heard serving verified data (a chunk, a coded frame checked or decoded, a manifest piece matching
+ours) within the last Imax: only their unverifiable frames count as data flowing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from node.protocol.trickle import TrickleTimer
 from node.store.base import WorkStore
 
 REACTION_MEMORY = 64
+SERVER_MEMORY = 64  # neighbours recently heard serving verified data
 
 
 class Adverts:
@@ -33,6 +36,7 @@ class Adverts:
         self._page = dict.fromkeys(names, 0)
         self._reacted: dict[str, LruMap[tuple[bytes, bytes], float]] = {n: LruMap(REACTION_MEMORY) for n in names}
         self._digest: bytes | None = None
+        self._servers: LruMap[str, float] = LruMap(SERVER_MEMORY)
 
     def deadline(self) -> float:
         """When the earliest timer has something to do."""
@@ -54,6 +58,15 @@ class Adverts:
             complete = [s.work_id for s in self._store.summaries() if s.complete]
             self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()])
         return self._digest
+
+    def proven(self, neighbour: str, now: float) -> None:
+        """``neighbour`` just sent something that verified: its adverts may suppress ours."""
+        self._servers.put(neighbour, now)
+
+    def is_proven(self, neighbour: str, now: float) -> bool:
+        """True when ``neighbour`` served verified data within the longest Trickle interval."""
+        served = self._servers.get(neighbour)
+        return served is not None and now - served <= max(t.imax for t in self._timers.values())
 
     def heard(self, advert: fr.Advert, link: str, suspect: bool, now: float) -> None:
         """Trickle's consistency rule for an advert heard on ``link``.

@@ -147,9 +147,9 @@ class GossipEngine:
         neighbour = rx_info.sender or "?"
         match frame:
             case fr.DataChunk():
-                self._on_data(frame, link, now)
+                self._on_data(frame, link, neighbour, now)
             case fr.CodedChunk():
-                self._on_coded(frame, link, now)
+                self._on_coded(frame, link, neighbour, now)
             case fr.ManifestPiece():
                 self._on_manifest_piece(frame, link, neighbour, now)
             case fr.Request():
@@ -399,7 +399,7 @@ class GossipEngine:
 
     # ------------------------------------------------------------------ receive handlers
 
-    def _on_data(self, frame: fr.DataChunk, link: str, now: float) -> None:
+    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -414,6 +414,7 @@ class GossipEngine:
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop(DropReason.BAD_CHUNK, link)
             return
+        self._adverts.proven(neighbour, now)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
                            charge_at=now)
@@ -425,7 +426,7 @@ class GossipEngine:
         if not new:
             self._drop(DropReason.DUPLICATE, link)
 
-    def _on_coded(self, frame: fr.CodedChunk, link: str, now: float) -> None:
+    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -437,10 +438,6 @@ class GossipEngine:
         if not mask:
             self._drop(DropReason.MALFORMED, link)
             return
-        transfer = self._transfers.get_or_create(short, work_id)
-        self._server.heard(transfer, link, chunks=mask, coded=True, holdoff_until=now + self._holdoff(link, short),
-                           charge_at=now)
-        self._fetcher.transfer_heard(short, link, now)
         have = self.store.have_chunks(work_id)
         payload = chunk_int(frame.data)
         unknown = 0
@@ -449,18 +446,38 @@ class GossipEngine:
                 payload ^= chunk_int(self.store.get_chunk(work_id, index) or b"")
             else:
                 unknown |= 1 << index
+        transfer = self._transfers.get_or_create(short, work_id)
         if not unknown:
+            # we hold every chunk it names: an exact check. Only a verified frame, or one from a
+            # neighbour proven to serve, counts as served or as data flowing: anyone can make a
+            # junk CODED frame from a public short id.
+            if payload:
+                self._transfers.tidy(transfer)
+                self._drop(DropReason.BAD_CODED, link)
+                return
+            self._server.heard(transfer, link, chunks=mask, coded=True,
+                               holdoff_until=now + self._holdoff(link, short), charge_at=now)
+            self._fetcher.transfer_heard(short, link, now)
+            self._adverts.proven(neighbour, now)
             self._transfers.tidy(transfer)
             self._drop(DropReason.DUPLICATE, link)
             return
+        trusted = self._adverts.is_proven(neighbour, now)
+        if trusted:  # unverifiable here, but its sender has served verified data lately
+            self._server.heard(transfer, link, chunks=mask, coded=True,
+                               holdoff_until=now + self._holdoff(link, short), charge_at=now)
+            self._fetcher.transfer_heard(short, link, now)
         decoded = self._transfers.decoder(transfer).add(unknown, payload)
         if decoded is None:
             self._drop(DropReason.CODED_BUFFER_FULL, link)
         elif not decoded:
             self._count(DropReason.CODED_BUFFERED)
-            self._fetcher.progress(short, link, now)
-        elif self._fetcher.store_decoded(transfer, decoded, link, now):
-            self._adverts.inventory_changed(now)
+            if trusted:
+                self._fetcher.progress(short, link, now)
+        else:
+            self._adverts.proven(neighbour, now)
+            if self._fetcher.store_decoded(transfer, decoded, link, now):
+                self._adverts.inventory_changed(now)
         self._transfers.tidy(transfer)
 
     def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
@@ -468,6 +485,7 @@ class GossipEngine:
         if short in self._held:
             signed = self._manifest(short)
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
+                self._adverts.proven(neighbour, now)
                 transfer = self._transfers.get(short)
                 if transfer is not None:
                     self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link))
@@ -477,9 +495,6 @@ class GossipEngine:
             return
         if self._takedowns.get(short) is not None:
             self._drop(DropReason.TAKEN_DOWN, link)
-            return
-        if self._fetcher.rejected(short):  # already assembled once and failed verification: no second check
-            self._drop(DropReason.REJECTED, link)
             return
         if frame.total_len > MAX_MANIFEST_BYTES:
             self._drop(DropReason.OVERSIZE, link)
@@ -495,20 +510,26 @@ class GossipEngine:
         self._fetcher.progress(short, link, now)
         raw = assembly.assembled()
         if raw is not None:
+            supplier = assembly.neighbour
             transfer.assemblies.clear()
-            self._accept_manifest(transfer, raw, link, neighbour, now)
+            self._accept_manifest(transfer, raw, link, supplier, now)
 
     def _accept_manifest(self, transfer: WorkTransfer, raw: bytes, link: str, neighbour: str, now: float) -> None:
         short = transfer.short_id
-        if hashlib.sha256(raw).digest()[:4] != short:
+        digest = hashlib.sha256(raw).digest()
+        if digest[:4] != short:
             self._transfers.tidy(transfer)
             self._drop(DropReason.MANIFEST_ID_MISMATCH, link)
+            return
+        if self._fetcher.rejected(digest):  # this very manifest failed once: no second check
+            self._transfers.tidy(transfer)
+            self._drop(DropReason.REJECTED, link)
             return
         try:
             signed = verify_manifest(raw, self.trust)
         except VerificationError as exc:
             self._drop(DropReason.of(exc.reason), link)
-            self._fetcher.reject(short, now)  # its hash matches the advertised id: the work itself is bad
+            self._fetcher.reject(short, digest, neighbour, now)
             return
         if self.store.is_taken_down(signed.work_id):
             self._transfers.tidy(transfer)
@@ -524,7 +545,7 @@ class GossipEngine:
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._events.append(ManifestReceived(signed.work_id, link))
         for index, data in self._transfers.take_early(transfer):
-            self._on_data(fr.DataChunk(short, index, data), link, now)
+            self._on_data(fr.DataChunk(short, index, data), link, neighbour, now)
         self._fetcher.want_verified(signed.work_id, neighbour, link, now)
         self._adverts.reset(now)  # relays advertise a new partial work at once (pipelining)
 
@@ -565,7 +586,9 @@ class GossipEngine:
         work_id = held.work_id if held is not None else None
         if work_id is not None and (self.store.is_complete(work_id) or entry.state == 0):
             return  # we hold it, or they hold the manifest only: nothing we lack
-        self._fetcher.want_advertised(short, work_id, link, neighbour, now)
+        helps = work_id is None or entry.state == fr.STATE_COMPLETE or \
+            entry.state > len(self.store.have_chunks(work_id))
+        self._fetcher.want_advertised(short, work_id, link, neighbour, now, helps=helps)
 
     def _on_takedown(self, frame: fr.TakedownFrame, link: str, now: float) -> None:
         try:

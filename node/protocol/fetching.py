@@ -40,7 +40,7 @@ from node.store.base import StoreError, WorkStore
 PARK_AFTER_ATTEMPTS = 12
 CATALOGUE_ASKS = 2  # chunk requests wait for a manifest only this many asks into its fetch
 FLOWING_QUIET_PERIODS = 3  # an earlier work counts as arriving for this many quiet periods after its last chunk
-REJECTED_MEMORY = 256
+REJECTED_MEMORY = 256  # manifests (by full hash) that failed verification
 SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
 
 Emit = Callable[[Event], None]
@@ -66,7 +66,7 @@ class Fetcher:
         self._rank_of = rank_of
         self._data_rate = data_rate
         self.advertisers = AdvertiserScores(config.max_neighbours)
-        self._rejected: LruMap[bytes, float] = LruMap(REJECTED_MEMORY)  # short ids of unverifiable manifests
+        self._rejected: LruMap[bytes, float] = LruMap(REJECTED_MEMORY)  # SHA-256 of unverifiable manifests
 
     # -- timing ---------------------------------------------------------------------------
 
@@ -131,13 +131,16 @@ class Fetcher:
 
     # -- rejected manifests ---------------------------------------------------------------
 
-    def rejected(self, short_id: bytes) -> bool:
-        """True when a manifest with this short id was assembled and failed verification."""
-        return short_id in self._rejected
+    def rejected(self, manifest_hash: bytes) -> bool:
+        """True when the manifest with this full SHA-256 was assembled and failed verification."""
+        return manifest_hash in self._rejected
 
-    def reject(self, short_id: bytes, now: float) -> None:
-        """Remember a manifest that failed verification and forget its transfer."""
-        self._rejected.put(short_id, now)
+    def reject(self, short_id: bytes, manifest_hash: bytes, supplier: str, now: float) -> None:
+        """Remember a manifest that failed verification by its full hash, blame the neighbour that
+        supplied it, and forget the transfer. The short id itself is not poisoned: a genuine work
+        with the same 4 bytes is still fetched when someone advertises it."""
+        self._rejected.put(manifest_hash, now)
+        self.advertisers.unserved(supplier)
         self._transfers.forget(short_id)
 
     # -- wanting --------------------------------------------------------------------------
@@ -157,10 +160,13 @@ class Fetcher:
             fetch.links[link] = now
         fetch.next_request = now + self.request_delay(delay_link)
 
-    def want_advertised(self, short: bytes, work_id: bytes | None, link: str, neighbour: str, now: float) -> None:
-        """A neighbour advertises a work we lack: want it (within its caps) and ask soon."""
-        if self.rejected(short):
-            return
+    def want_advertised(self, short: bytes, work_id: bytes | None, link: str, neighbour: str, now: float,
+                        *, helps: bool = True) -> None:
+        """A neighbour advertises a work we lack: want it (within its caps) and ask soon.
+
+        ``helps`` is False when the advert shows no more of the work than we hold: it keeps the
+        want alive but does not bring our next request forward.
+        """
         transfer = self._transfers.get(short)
         if transfer is None or transfer.fetch is None:
             transfer = self._transfers.want(short, neighbour, now, work_id=work_id,
@@ -177,7 +183,7 @@ class Fetcher:
             transfer.fetch.next_request = min(transfer.fetch.next_request, now + self.request_delay(link))
         fetch = transfer.fetch
         fetch.links[link] = now
-        if math.isinf(fetch.next_request) or fetch.attempts > 0:
+        if helps and (math.isinf(fetch.next_request) or fetch.attempts > 0):
             fetch.next_request = min(fetch.next_request, now + self._first_request_delay(fetch.neighbour, link))
 
     def want_overheard(self, short: bytes, link: str, neighbour: str, now: float) -> None:

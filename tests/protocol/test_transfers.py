@@ -123,7 +123,7 @@ def test_get_timer_is_a_pure_query():
 
 def test_drop_reasons_are_one_closed_set_and_misuse_raises_the_engines_errors():
     engine = engine_with(MemoryStore())
-    for junk in (b"", b"\x1f", bytes([0x13]) + b"wxyz\x00\x01" + b"x" * 10, b"\x99" * 20):
+    for junk in (b"", b"\x1f", bytes([0x23]) + b"wxyz\x00\x01" + b"x" * 10, bytes([0x13]) + bytes(20), b"\x99" * 20):
         engine.receive_frame(junk, "radio", RxInfo("!junk"), 1.0)
     drops = engine.status(1.0).drops
     assert drops and all(DropReason(reason) for reason in drops)
