@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything Mesh Art Node needs on Debian bookworm / Raspberry Pi OS:
-# Debian packages (mosquitto for the MQTT tests, chromium for the gallery browser tests),
-# a virtual environment in .venv, and the project with its dev extra.
+# Debian packages (mosquitto for the MQTT tests, chromium for the gallery browser tests, nodejs and
+# npm for the official Meshtastic JavaScript client test), a virtual environment in .venv, the
+# project with its dev extra, and that client's npm packages in tests/radio/js.
 # Idempotent: running it again only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
     $SUDO apt-get update -qq
@@ -31,4 +34,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,sim]'
+# The packages' published manifests keep their monorepo's pnpm-only preinstall hook: skip install scripts.
+if [ ! -d tests/radio/js/node_modules/@meshtastic/transport-node ]; then
+    (cd tests/radio/js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: done (.venv ready)"

@@ -3,7 +3,9 @@
 Both the real :class:`node.protocol.GossipEngine` and the flooding baseline satisfy it: the
 simulator hands received frames in, asks for a frame whenever the radio may transmit, reports
 duty-cycle refusals, and wakes the agent at the time its timer asks for. ``now`` is seconds of
-virtual time.
+virtual time. An agent may also offer ``channel_busy(now)``: the world then calls it instead of
+drawing its own CSMA wait when carrier sense finds the channel busy (the flood redraws its relay
+timer there, as the firmware does).
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"median {_fmt(r['median_work_s'])} s, last {_fmt(r['last_work_s'])} s; "
             f"catalogue everywhere {_fmt(r['catalogue_s'])} s")
     lines += [
-        f"  airtime: {r['airtime_s']:.1f} s total (MCDS reference {r['mcds_reference_airtime_s']:.1f} s, "
-        f"not a bound)",
+        f"  airtime: {r['airtime_s']:.1f} s total; cut-set bound {_fmt(r['lp_bound_airtime_s'])} s, "
+        f"ratio {_fmt(r['airtime_over_lp'], 2)} (MCDS reference {r['mcds_reference_airtime_s']:.1f} s, not a bound)",
+        f"  completion over the time bound {_fmt(r['lp_time_bound_s'])} s: {_fmt(r['completion_over_time_bound'], 2)}",
         f"  busiest hour: {r['max_duty_cycle'] * 100:.2f} % of the {r['duty_cycle_limit'] * 100:.0f} % limit; "
         f"busiest channel {r['max_busy_fraction'] * 100:.1f} %; "
         f"frames sent {r['frames_sent']}, collisions {r['collisions']}, refused {r['refused']}",
@@ -66,12 +67,16 @@ def render_run(result: dict[str, Any]) -> str:
 
 
 def render_compare(result: dict[str, Any]) -> str:
-    """Both protocols and their airtime ratio."""
-    ratio = result["flood_over_gossip_airtime"]
-    return "\n".join([
-        render_run(result["gossip"]), "", render_run(result["flood"]), "",
-        f"flood / gossip airtime: {_fmt(ratio, 2)}",
-    ])
+    """Gossip and the two fair floods, then each flood's airtime over gossip's."""
+    lines: list[str] = []
+    for protocol in ("gossip", "flood-repair", "flood-expert"):
+        lines += [render_run(result[protocol]), ""]
+    for protocol, key in (("flood-repair", "flood_repair_over_gossip_airtime"),
+                          ("flood-expert", "flood_expert_over_gossip_airtime")):
+        done = result[protocol]["complete_fraction"]
+        note = "" if done == 1.0 else f" (incomplete: {done * 100:.0f} % of nodes)"
+        lines.append(f"{protocol} / gossip airtime: {_fmt(result[key], 2)}{note}")
+    return "\n".join(lines)
 
 
 class ProgressBar:
@@ -89,14 +94,17 @@ class ProgressBar:
 
     def __call__(self, simulated_s: float, horizon_s: float) -> None:
         elapsed = time.perf_counter() - self.started
-        if elapsed < self.after_s or not self.stream.isatty():
+        frac = min(1.0, simulated_s / horizon_s) if horizon_s > 0 else 1.0
+        rate = simulated_s / elapsed if elapsed > 0 else 0.0
+        self.draw(frac, f"{simulated_s / 3600:5.2f} h simulated, {rate:,.0f} sim-s per wall-s")
+
+    def draw(self, frac: float, text: str) -> None:
+        """Redraw the bar at ``frac`` (0..1) followed by ``text``, once ``after_s`` has passed."""
+        if time.perf_counter() - self.started < self.after_s or not self.stream.isatty():
             return
         self.shown = True
-        frac = min(1.0, simulated_s / horizon_s) if horizon_s > 0 else 1.0
         filled = int(frac * self.width)
-        rate = simulated_s / elapsed if elapsed > 0 else 0.0
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{simulated_s / 3600:5.2f} h simulated, {rate:,.0f} sim-s per wall-s")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {text}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -104,3 +112,12 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class RunCountBar(ProgressBar):
+    """The progress bar of a sweep: runs done out of the sweep's runs, and the time left at this pace."""
+
+    def __call__(self, done: float, total: float) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / done * (total - done) if done else 0.0
+        self.draw(done / total if total else 1.0, f"{done:.0f} of {total:.0f} runs, about {left:,.0f} s left")

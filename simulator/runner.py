@@ -8,11 +8,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from node.lora import MAX_APP_PAYLOAD
 from simulator.bound import bound_airtime, min_connected_dominating_set
 from simulator.clock import TICKS_PER_SECOND, to_seconds
+from simulator.lpbound import (
+    EXACT_SEPARATION_LIMIT,
+    WorkDemand,
+    delivery_from_links,
+    full_frame_airtime,
+    payload_per_full_frame,
+    time_bound,
+    workload_airtime_bound,
+)
 from simulator.phy import ChannelModel, preset
-from simulator.protocols import make_driver
+from simulator.protocols import FloodDriver, make_driver
 from simulator.scenarios import Topology, load_scenario
 from simulator.workload import PublishedWork, make_workload, resolve_specs
 from simulator.world import SimNode, World
@@ -36,6 +47,7 @@ class RunSpec:
     stop_on_complete: bool = True  # False: run the whole horizon (speed benchmarks, steady state)
     workload: str | None = None  # "exhibition" or a workload JSON file; None: --works or one work
     works: int | None = None  # N works of ``size`` bytes, round-robin at the venues at t = 0
+    hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -56,8 +68,10 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     p = preset(spec.preset)
     name, specs = resolve_specs(spec.workload, spec.works, spec.size)
     workload = make_workload(specs, spec.seed, topo, name)
-    driver = make_driver(spec.protocol, workload, p)
+    driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
     world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule)
+    if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
+        driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))
     world.start()
     return world
 
@@ -103,6 +117,7 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
     full_frame = p.frame_airtime(MAX_APP_PAYLOAD)
     reference = sum(bound_airtime(w.size, full_frame, len(mcds.members)) for w in works)
     counted = [n for n in world.nodes if world.driver.counts(n)]
+    bounds = lower_bounds(world, spec.loss)
     nodes: list[dict[str, Any]] = []
     airtime_total = 0.0
     simulated = max(to_seconds(end_tick), 1e-9)
@@ -162,6 +177,11 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "works_everywhere": len(everywhere),
         "simulated_s": round(to_seconds(end_tick), 3),
         "airtime_s": round(airtime_total, 4),
+        "lp_bound_airtime_s": _round(bounds.airtime_s),
+        "airtime_over_lp": _ratio(airtime_total, bounds.airtime_s),
+        "lp_time_bound_s": _round(bounds.time_s),
+        "completion_over_time_bound": _ratio(max(done) if complete_fraction == 1.0 else None, bounds.time_s),
+        "lp_exact": bounds.exact,
         "mcds_reference_airtime_s": round(reference, 4),
         "mcds_method": "exact" if mcds.exact else "greedy",
         "mcds": [names[i] for i in mcds.members],
@@ -177,6 +197,53 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "works": work_rows,
         "nodes": nodes,
     }
+
+
+@dataclass(frozen=True)
+class LowerBounds:
+    """The cut-set bounds of a run's job (``simulator.lpbound``); None where not computed."""
+
+    airtime_s: float | None
+    time_s: float | None
+    exact: bool
+
+
+LP_NODE_LIMIT = 150  # above this the cut search costs more than the run; the figures are left out
+
+
+def lower_bounds(world: World, loss: float) -> LowerBounds:
+    """Least expected airtime and completion time any scheme needs for the world's workload.
+
+    Each work must deliver its content and its signed manifest to every node its venue reaches;
+    delivery probabilities are the world's own per-frame fading, ``--loss`` and per-link losses.
+    """
+    if len(world.nodes) > LP_NODE_LIMIT or not world.driver.works:
+        return LowerBounds(None, None, False)
+    p = world.preset
+    delivery = delivery_from_links(world.links, world.model.shadowing_sigma_db, loss)
+    counted = [world.driver.counts(n) for n in world.nodes]
+    if not all(counted):  # nodes outside the figures (an attacker) need not receive: drop them
+        keep = [i for i, c in enumerate(counted) if c]
+        delivery = delivery[np.ix_(keep, keep)]
+        index = {old: new for new, old in enumerate(keep)}
+    else:
+        index = {i: i for i in range(len(world.nodes))}
+    demands = [WorkDemand(index[world.topology.index(w.venue)], w.size + w.manifest_bytes, w.at_s)
+               for w in world.driver.works]
+    full = full_frame_airtime(p)
+    per_frame = payload_per_full_frame(p)
+    airtime = workload_airtime_bound(delivery, demands, full, frame_payload=per_frame)
+    horizon = time_bound(delivery, demands, full, world.nodes[0].ledger.limit, frame_payload=per_frame)
+    exact = len(delivery) <= EXACT_SEPARATION_LIMIT
+    return LowerBounds(airtime, horizon, exact)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _ratio(value: float | None, bound: float | None) -> float | None:
+    return None if value is None or not bound else round(value / bound, 4)
 
 
 def _seconds(tick: int | None) -> float | None:
@@ -216,17 +283,26 @@ def completion_timeline(nodes: list[dict[str, Any]]) -> list[list[float]]:
     return [[t, round((i + 1) / len(nodes), 4)] for i, t in enumerate(times)]
 
 
+COMPARED = ("gossip", "flood-repair", "flood-expert")
+
+
 def compare(spec: RunSpec, progress: Progress | None = None) -> dict[str, Any]:
-    """Gossip and flood on the same scenario and seed, with the flood/gossip airtime ratio."""
+    """Gossip, flood-repair and flood-expert on the same scenario, workload and seed, each to completion.
+
+    The ratios divide each flood's airtime by gossip's; a flood that did not complete still gets
+    its ratio (it only grows with completion), and ``complete_fraction`` in its run says so.
+    """
     topology = load_scenario(spec.scenario, spec.seed)
-    results = {}
-    for protocol in ("gossip", "flood"):
-        one = RunSpec(**{**spec.__dict__, "protocol": protocol})
-        results[protocol] = run(one, progress, topology)
-    g, f = results["gossip"]["airtime_s"], results["flood"]["airtime_s"]
+    results = {protocol: run(RunSpec(**{**spec.__dict__, "protocol": protocol}), progress, topology)
+               for protocol in COMPARED}
+    gossip = results["gossip"]["airtime_s"]
+
+    def ratio(protocol: str) -> float | None:
+        return round(results[protocol]["airtime_s"] / gossip, 4) if gossip > 0 else None
+
     return {
         "scenario": results["gossip"]["scenario"],
-        "gossip": results["gossip"],
-        "flood": results["flood"],
-        "flood_over_gossip_airtime": round(f / g, 4) if g > 0 else None,
+        **results,
+        "flood_repair_over_gossip_airtime": ratio("flood-repair"),
+        "flood_expert_over_gossip_airtime": ratio("flood-expert"),
     }

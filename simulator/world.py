@@ -328,7 +328,13 @@ class World:
         if node.epoch != epoch or not node.up or node.mac != BACKOFF:
             return
         if self.csma and self._channel_busy(node):
-            self._backoff(node)
+            busy = getattr(node.agent, "channel_busy", None)
+            if busy is None:
+                self._backoff(node)
+                return
+            busy(to_seconds(self.queue.now))  # the flood redraws its relay delay (RadioLibInterface::onNotify)
+            node.mac = IDLE
+            self._after_agent(node)
             return
         now = self.queue.now
         now_s = to_seconds(now)

@@ -79,7 +79,7 @@ class ApiSession:
         variant = message.WhichOneof("payload_variant")
         if variant == "want_config_id":
             self.configured = False
-            for reply in handshake_messages(self.radio.state, message.want_config_id):
+            for reply in handshake_messages(self.radio.state, message.want_config_id, self.radio.device_metrics()):
                 self.send(reply)
             self.configured = True
             self.radio.client_configured()

@@ -7,7 +7,7 @@ other node_infos, then ``config_complete_id`` carrying the client's nonce.
 
 from __future__ import annotations
 
-from meshtastic.protobuf import config_pb2, mesh_pb2, module_config_pb2
+from meshtastic.protobuf import config_pb2, mesh_pb2, module_config_pb2, telemetry_pb2
 
 from simulator.virtual_radio.state import CONFIG_SECTIONS, FIRMWARE_VERSION, MODULE_SECTIONS, RadioState
 
@@ -24,15 +24,20 @@ def device_metadata(state: RadioState) -> mesh_pb2.DeviceMetadata:
         canShutdown=True,
         role=state.config.device.role,
         hw_model=mesh_pb2.HardwareModel.PORTDUINO,
-        hasPKC=False,
+        hasPKC=True,  # the radio has a Curve25519 key pair (see pki.py)
     )
 
 
-def handshake_messages(state: RadioState, nonce: int) -> list[mesh_pb2.FromRadio]:
-    """Every FromRadio the radio sends in reply to ``ToRadio.want_config_id = nonce``."""
+def handshake_messages(state: RadioState, nonce: int,
+                       metrics: telemetry_pb2.DeviceMetrics | None = None) -> list[mesh_pb2.FromRadio]:
+    """Every FromRadio the radio sends in reply to ``ToRadio.want_config_id = nonce``.
+
+    ``metrics`` are the radio's own device metrics (channel utilisation, airtime), shown in its own
+    node entry as the firmware's DeviceTelemetry module keeps them there.
+    """
     messages = [mesh_pb2.FromRadio(my_info=mesh_pb2.MyNodeInfo(my_node_num=state.node_num, nodedb_count=
                                                                  len(state.nodes) + 1))]
-    messages.append(mesh_pb2.FromRadio(node_info=state.own_node_info()))
+    messages.append(mesh_pb2.FromRadio(node_info=state.own_node_info(metrics)))
     if nonce != NONCE_ONLY_NODES:
         messages.append(mesh_pb2.FromRadio(metadata=device_metadata(state)))
         messages.extend(mesh_pb2.FromRadio(channel=channel) for channel in state.channels)

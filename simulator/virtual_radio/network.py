@@ -14,8 +14,9 @@ from simulator.virtual_radio.radio import VirtualRadio
 from simulator.virtual_radio.rf import preset_name
 from simulator.virtual_radio.sites import Scenario
 from simulator.virtual_radio.state import load_or_create, node_id
+from simulator.virtual_radio.timing import FIRMWARE, FirmwareTiming
 
-ANNOUNCE_SPREAD_S = 2.0  # radios boot at slightly different moments and announce themselves
+ANNOUNCE_SPREAD_S = 2.0  # radios boot at slightly different moments, then announce themselves
 
 
 @dataclass
@@ -28,7 +29,8 @@ class NetworkOptions:
     state_dir: Path | None = None  # keep each radio's config in STATE_DIR/NAME.json
     duty_window_s: float = HOUR_S
     seed: int = 1
-    announce: bool = True  # broadcast each radio's NodeInfo after start, as firmware does at boot
+    announce: bool = True  # run the firmware's own broadcasts (NodeInfo, position, telemetry) from boot
+    timing: FirmwareTiming = FIRMWARE  # the firmware's delays; tests shorten them
 
 
 class RadioNetwork:
@@ -54,7 +56,8 @@ class RadioNetwork:
             state = load_or_create(site.name, options.state_dir, preset=options.preset, latitude=site.lat,
                                    longitude=site.lon, altitude_m=round(site.height_m))
             radio = VirtualRadio(index, state, self.air, loop.time, loop.call_later,
-                                 random.Random(rng.getrandbits(64)), options.duty_window_s, self._save)
+                                 random.Random(rng.getrandbits(64)), options.duty_window_s, self._save,
+                                 options.timing)
             self.radios.append(radio)
             self._save(radio)
         try:
@@ -66,9 +69,11 @@ class RadioNetwork:
         except OSError:
             await self.close()
             raise
-        if options.announce:
-            for radio in self.radios:
-                loop.call_later(rng.uniform(0.05, ANNOUNCE_SPREAD_S), radio.announce)
+        for radio in self.radios:
+            if options.announce:
+                loop.call_later(rng.uniform(0.05, ANNOUNCE_SPREAD_S), radio.boot)
+            else:
+                radio.boot(broadcasts=False)
 
     def _save(self, radio: VirtualRadio) -> None:
         if self.options.state_dir is not None:

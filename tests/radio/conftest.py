@@ -7,12 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from simulator.virtual_radio import NetworkOptions, load_scenario
 from simulator.virtual_radio.background import BackgroundRadios
+from simulator.virtual_radio.timing import FirmwareTiming
 
 CLI_TIMEOUT_S = 45
 
@@ -53,3 +56,40 @@ def pair_radios(pair_scenario: Path):
     options = NetworkOptions(base_port=0, announce=False, seed=7)
     with BackgroundRadios(load_scenario(str(pair_scenario)), options) as radios:
         yield radios
+
+
+# The firmware's delays, shortened so a reboot or a boot announcement takes a moment, not 7-30 s.
+FAST = FirmwareTiming(reboot_s=0.3, nodeinfo_start_s=0.3, position_start_s=0.5, telemetry_start_s=0.7,
+                      telemetry_to_phone_s=0.5, position_check_s=0.2)
+
+
+def radios(scenario: Path, announce: bool = False, seed: int = 7) -> BackgroundRadios:
+    """Virtual radios of ``scenario`` on free ports, with the shortened firmware timing."""
+    options = NetworkOptions(base_port=0, announce=announce, seed=seed, timing=FAST)
+    return BackgroundRadios(load_scenario(str(scenario)), options)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds; fail the test with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def wait_for_reboot(net: BackgroundRadios, name: str, boots: int = 1) -> None:
+    """Wait until radio ``name`` has rebooted ``boots`` times in all."""
+    wait_until(lambda: net.call(lambda n: n.radio(name).counters.boots) >= boots, what=f"{name} to reboot")
+
+
+def num_of(net: BackgroundRadios, name: str) -> int:
+    """The node number of radio ``name``."""
+    return net.call(lambda n: n.radio(name).node_num)
+
+
+@pytest.fixture
+def line_scenario(tmp_path: Path) -> Path:
+    """a - b - c: a and c hear only b."""
+    return write_scenario(tmp_path / "line.json", ["a", "b", "c"], [("a", "b"), ("b", "c")])

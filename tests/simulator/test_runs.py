@@ -22,6 +22,10 @@ def test_amsterdam_completes_within_the_limits(protocol):
     assert result["max_duty_cycle"] <= result["duty_cycle_limit"]
     # the source alone dominates the four venues, so it must send the whole work at least once
     assert result["mcds"] == ["oba"]
+    # the source must send the work and its manifest once: the cut-set bound is exactly that, and honest
+    assert result["lp_bound_airtime_s"] <= result["airtime_s"]
+    assert result["airtime_over_lp"] >= 1.0 and result["lp_exact"]
+    assert result["lp_time_bound_s"] <= result["completion_s"]
     assert sum(n["airtime_s"] for n in result["nodes"]) == pytest.approx(result["airtime_s"], abs=1e-3)
     assert {n["name"] for n in result["nodes"] if n["complete"]} == {"nemo", "oba", "waag", "zwijger"}
 
@@ -66,7 +70,7 @@ def cli(*args, hashseed="0"):
                           cwd=ROOT, timeout=300)
 
 
-@pytest.mark.parametrize("protocol", ["gossip", "flood"])
+@pytest.mark.parametrize("protocol", ["gossip", "flood", "flood-expert"])
 def test_same_seed_same_json_whatever_the_hash_seed(protocol):
     args = ("sim", "run", "--scenario", "amsterdam-wide", "--size", "6000", "--loss", "0.3", "--seed", "7",
             "--protocol", protocol, "--json")
@@ -93,13 +97,14 @@ def test_cli_reports_bad_topology_files_in_one_line(tmp_path):
     assert "not allowed in EU_868" in done.stderr
 
 
-def test_compare_prints_both_and_plots(tmp_path):
+def test_compare_prints_the_three_peers_and_plots(tmp_path):
     done = cli("sim", "compare", "--scenario", "amsterdam", "--size", "4000", "--plot", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert "gossip on amsterdam" in done.stdout and "flood on amsterdam" in done.stdout
-    assert "flood / gossip airtime:" in done.stdout
+    for protocol in ("gossip", "flood-repair", "flood-expert"):
+        assert f"{protocol} on amsterdam" in done.stdout
+    assert "flood-repair / gossip airtime:" in done.stdout and "flood-expert / gossip airtime:" in done.stdout
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["airtime-flood.png", "airtime-gossip.png", "completion.png", "map-flood.png", "map-gossip.png"]
+    assert pngs == ["airtime.png", "completion.png", "map-flood-expert.png", "map-flood-repair.png", "map-gossip.png"]
     assert all((tmp_path / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
 
