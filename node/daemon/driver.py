@@ -87,6 +87,14 @@ class EngineDriver:
         self.engine.send_refused(link, data, self.now())
         self.after_input()
 
+    def channel_load(self, link: str, utilisation: float) -> None:
+        """The radio on ``link`` reported its channel utilisation (0..1, e.g. Meshtastic's
+        ``channel_utilization`` / 100): input to the engine's congestion control."""
+        if self.closed:
+            return
+        self.engine.note_channel_load(link, utilisation, self.now())
+        self.after_input()
+
     # ---- local inputs --------------------------------------------------------------------------
 
     def ingest(self, bundle: Bundle) -> bytes:

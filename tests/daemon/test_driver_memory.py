@@ -57,3 +57,13 @@ async def test_a_work_published_on_one_node_completes_on_the_others():
     assert nodes[0][0].timer_runs > 0
     assert any(d.timer_runs > 0 for d, _, _ in nodes[1:])
     assert nodes[1][1].state.frames_in > 0 and nodes[0][1].state.frames_out > 0
+
+
+async def test_the_radios_channel_utilisation_reaches_the_engines_congestion_control():
+    loop = asyncio.get_running_loop()
+    config = EngineConfig(links=[LinkConfig("radio", "lora", preset="LONG_FAST")])
+    engine = GossipEngine(node_key("util"), trust(), MemoryStore(), random.Random(1), config, loop.time())
+    driver = EngineDriver(engine, EventHub())
+    driver.channel_load("radio", 0.8)  # Meshtastic's channel_utilization 80 %
+    assert engine.status(driver.now()).links["radio"].channel_load == 0.8
+    driver.close()
