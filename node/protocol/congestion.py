@@ -6,10 +6,13 @@ on-air size), foreign frames the driver reports, and, where the transport has th
 own ``channel_utilization``/``air_util_tx`` device metrics. Nothing here trusts a field a sender
 set: load is measured, never announced.
 
-The rule (AIMD, per link): while the estimate is above ``congestion_target``, the rate at which
+The rule (AIMD, per link): while the load of *other* nodes' traffic (all but our own
+transmissions) is above ``congestion_target``, the rate at which
 this node sends bulk data (chunks and coded repair, the least valuable traffic) is halved at most
 once per half time constant; below the target it grows back by ``RATE_STEP`` per time constant.
-At rate r the node leaves ``airtime · (1/r - 1)`` of silence after each data frame. Takedowns,
+A node alone on its channel collides with nobody, so its own transmissions count in the
+estimate (and in ``status``) but never pace it. At rate r the next data frame starts ``airtime / r``
+after the last one did. Takedowns,
 requests, manifests (the catalogue), adverts and beacons are never paced.
 """
 
@@ -30,21 +33,22 @@ class ChannelLoad:
             raise ValueError("congestion needs 0 < target < 1 and a positive time constant")
         self.target = target
         self.tau_s = tau_s
-        self._busy = 0.0  # decayed airtime seconds
+        self._busy = 0.0  # decayed airtime seconds, every transmission
+        self._own = 0.0  # decayed airtime seconds, ours only
         self._stamp = now
         self._radio: tuple[float, float] | None = None  # (utilisation 0..1, when reported)
         self.rate = 1.0
         self._adjusted = now
         self._next_data = -math.inf
 
-    def _decayed(self, now: float) -> float:
-        if now <= self._stamp:
-            return self._busy
-        return self._busy * math.exp(-(now - self._stamp) / self.tau_s)
+    def _decay(self, now: float) -> float:
+        return 1.0 if now <= self._stamp else math.exp(-(now - self._stamp) / self.tau_s)
 
-    def note_airtime(self, airtime_s: float, now: float) -> None:
-        """``airtime_s`` seconds of transmission were on the channel (ours or heard)."""
-        self._busy = self._decayed(now) + airtime_s
+    def note_airtime(self, airtime_s: float, now: float, *, own: bool = False) -> None:
+        """``airtime_s`` seconds of transmission were on the channel (``own``: ours)."""
+        factor = self._decay(now)
+        self._busy = self._busy * factor + airtime_s
+        self._own = self._own * factor + (airtime_s if own else 0.0)
         self._stamp = max(self._stamp, now)
         self._adjust(now)
 
@@ -55,13 +59,17 @@ class ChannelLoad:
 
     def estimate(self, now: float) -> float:
         """The busy fraction now: our own count, or the radio's fresh measurement if higher."""
-        own = self._decayed(now) / self.tau_s
+        counted = self._busy * self._decay(now) / self.tau_s
         if self._radio is not None and now - self._radio[1] <= RADIO_REPORT_FRESH * self.tau_s:
-            return max(own, self._radio[0])
-        return own
+            return max(counted, self._radio[0])
+        return counted
+
+    def others(self, now: float) -> float:
+        """The busy fraction of everyone else's traffic."""
+        return max(0.0, self.estimate(now) - self._own * self._decay(now) / self.tau_s)
 
     def _adjust(self, now: float) -> None:
-        load = self.estimate(now)
+        load = self.others(now)
         if load > self.target:
             if now - self._adjusted >= self.tau_s / 2:
                 self.rate = max(RATE_MIN, self.rate / 2)

@@ -186,7 +186,7 @@ class GossipEngine:
             load = self._loads.get(link)
             if load is not None:
                 airtime = self._links[link].frame_cost(size)
-                load.note_airtime(airtime, now)
+                load.note_airtime(airtime, now, own=True)
                 if cand.priority == PRIO_DATA:
                     load.data_sent(airtime, now)
             stats = self._stats[link]

@@ -1,4 +1,4 @@
-"""Congestion control: the engine measures the channel and keeps its offered load below the target."""
+"""Congestion control: the engine measures the channel and backs off while others keep it busy."""
 
 from __future__ import annotations
 
@@ -83,7 +83,5 @@ def test_a_saturated_neighbourhood_brings_the_offered_load_under_the_target_and_
     assert max(settled) < 0.1  # ... it backs off to a small share and stays there
     assert engine.status(20 * TAU).links["radio"].data_rate <= 2 * RATE_MIN
     clear = offered_load(engine, short, 20 * TAU, 40 * TAU, background=0.0)
-    later = clear[10:]
-    assert sum(later) / len(later) > 0.15  # the channel cleared: it climbs back towards the target
-    assert max(later) < TARGET + 0.15  # but its own load stays about the target
-    assert engine.status(40 * TAU).links["radio"].channel_load < TARGET + 0.15
+    assert min(clear[10:]) > TARGET  # the channel cleared: back to full speed (its own traffic never paces it)
+    assert engine.status(40 * TAU).links["radio"].data_rate == 1.0
