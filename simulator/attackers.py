@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from node.artwork import Endorsement, SecretKey, Takedown, TrustAnchors, WorkMetadata, build_bundle
-from node.protocol import GossipEngine
+from node.protocol import GossipAgent, GossipEngine
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
 from simulator.agent import NodeAgent
@@ -170,7 +170,7 @@ class Forger:
     """A real engine that trusts only a self-made curator key: it publishes ``works`` works
     endorsed by that key and, at ``takedown_at_s``, a takedown of the real work signed by it."""
 
-    def __init__(self, engine: Any, takedown: Takedown, takedown_at_s: float) -> None:
+    def __init__(self, engine: GossipAgent, takedown: Takedown, takedown_at_s: float) -> None:
         self.engine = engine
         self.takedown = takedown
         self.takedown_at_s = takedown_at_s

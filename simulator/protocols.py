@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from node.lora import Preset
-from node.protocol import EngineConfig, GossipEngine, LinkConfig
+from node.protocol import EngineConfig, GossipAgent, GossipEngine, LinkConfig
 from simulator.agent import LORA_LINK, NodeAgent
 from simulator.bound import min_connected_dominating_set
 from simulator.flood import DEFAULT_HOP_LIMIT, FloodAgent, FloodConfig, FloodHoldings, RepairConfig, Role
@@ -121,7 +121,7 @@ class GossipDriver(Driver):
         return EngineConfig(links=[LinkConfig(name=LORA_LINK, kind="lora", preset=self.preset.name)],
                             venue=spec.name, lat=spec.lat, lon=spec.lon)
 
-    def make_agent(self, node: SimNode, rng: random.Random, now: float) -> NodeAgent:
+    def make_agent(self, node: SimNode, rng: random.Random, now: float) -> GossipAgent:
         """A fresh engine on the node's store (a reboot is a new engine on the same store)."""
         return GossipEngine(self.workload.node_key(node.spec.name), self.workload.trust, node.store, rng,
                             self.engine_config(node), now)

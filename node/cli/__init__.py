@@ -1,13 +1,12 @@
 """The ``mesh-art`` command: one sub-command module per user task.
 
-Each module in :data:`COMMAND_MODULES` exposes ``register(subparsers)``, which adds its
-sub-commands and sets ``func`` on their parsers; ``func(args) -> int`` is the exit status.
+Each sub-command module exposes ``register(subparsers)``, which adds its sub-commands and sets
+``func`` on their parsers; ``func(args) -> int`` is the exit status.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
@@ -17,19 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from node.cli.terminal import printable
-
-COMMAND_MODULES = (
-    "node.cli.keys",
-    "node.cli.publish",
-    "node.cli.verify",
-    "node.cli.store_cmds",
-    "node.cli.takedown",
-    "node.cli.node_cmds",
-    "node.cli.radio",
-    "node.cli.kit",
-    "node.cli.sim",
-    "node.cli.demo",
-)
 
 
 class CommandError(Exception):
@@ -57,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mesh-art",
         description="Mesh Art Node: signed artworks over Meshtastic LoRa, with an offline gallery.",
     )
+    # The sub-command modules import this package (CommandError, the shared arguments).
+    from node.cli import demo, keys, kit, node_cmds, publish, radio, sim, store_cmds, takedown, verify
+
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in (keys, publish, verify, store_cmds, takedown, node_cmds, radio, kit, sim, demo):
+        module.register(subparsers)
     return parser
 
 

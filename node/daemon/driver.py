@@ -24,6 +24,7 @@ from node.artwork.bundle import Bundle
 from node.artwork.takedown import Takedown
 from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
+from node.protocol.agent import GossipAgent
 from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
 from node.transport.base import RadioMetrics, Transport
 
@@ -37,7 +38,7 @@ cannot send), the next check is at least this far away, so a dead link never spi
 class EngineDriver:
     """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
 
-    def __init__(self, engine: Any, hub: EventHub, transports: Iterable[Transport] = (),
+    def __init__(self, engine: GossipAgent, hub: EventHub, transports: Iterable[Transport] = (),
                  clock_scale: float = 1.0) -> None:
         self.engine = engine
         self.clock_scale = clock_scale
@@ -75,7 +76,7 @@ class EngineDriver:
         """A transport may send on ``link``: the engine's next frame, if any."""
         if self.closed:
             return None
-        frame: bytes | None = self.engine.poll_frame(link, self.now())
+        frame = self.engine.poll_frame(link, self.now())
         self._drain_events()
         self._rearm()
         return frame
@@ -100,13 +101,14 @@ class EngineDriver:
     def radio_metrics(self, link: str, metrics: RadioMetrics) -> None:
         """The radio's channel utilisation and own TX share reach the engine."""
         if not self.closed:
-            self.engine.note_channel_load(link, metrics.channel_utilization, metrics.air_util_tx, self.now())
+            self.engine.note_radio_metrics(link, metrics.channel_utilization, metrics.air_util_tx, self.now())
+            self.after_input()
 
     # ---- local inputs --------------------------------------------------------------------------
 
     def ingest(self, bundle: Bundle) -> bytes:
         """Hand a verified local bundle to the engine (stored and advertised); its work id."""
-        work_id: bytes = self.engine.ingest_bundle(bundle, self.now())
+        work_id = self.engine.ingest_bundle(bundle, self.now())
         self.arrivals.setdefault(work_id, {"link": None, "at": time.time()})
         self.after_input()
         return work_id

@@ -1,14 +1,12 @@
 """The node's HTTP side: the gallery app (when installed) plus /api/status and /metrics.
 
 The gallery is built by ``node.gallery.app.create_app(ctx)``; the daemon adds its own two
-routes afterwards. Without the gallery package a bare application serves just those two, so
-the daemon and its tests never depend on the gallery.
+routes afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import resource
@@ -20,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from node.files import write_new_file
+from node.gallery.app import create_app
 from node.gallery.clients import CLIENTS, ClientLimits, ClientTable, client_of
 from node.gallery.context import GalleryContext
 
@@ -33,17 +32,7 @@ LOOPBACK = ("127.0.0.1", "::1")
 
 def build_app(ctx: GalleryContext, local_status: Callable[[], dict[str, Any]] | None = None) -> web.Application:
     """The gallery application with /api/status, /metrics and (loopback only) /api/status/local added."""
-    app: web.Application | None = None
-    try:
-        gallery = importlib.import_module("node.gallery.app")
-    except ModuleNotFoundError as exc:
-        if exc.name != "node.gallery.app":
-            raise
-        log.warning("gallery not installed; serving /api/status and /metrics only")
-    else:
-        app = gallery.create_app(ctx)
-    if app is None:
-        app = web.Application()
+    app = create_app(ctx)
 
     async def status_view(request: web.Request) -> web.Response:
         return web.json_response(ctx.status(), dumps=lambda obj: json.dumps(obj, default=str))

@@ -32,6 +32,7 @@ from node.daemon.status import build_status, metrics_text, public_status
 from node.daemon.store_watch import StoreWatch
 from node.eventhub import EventHub
 from node.gallery.context import GalleryContext
+from node.protocol import EngineConfig, GossipEngine, LinkConfig
 from node.protocol.events import WorkCompleted
 from node.store.base import Quotas, WorkStore
 from node.store.sqlite import SqliteStore
@@ -168,13 +169,11 @@ class NodeDaemon:
 
         return check
 
-    def build_engine(self, identity: SecretKey, store: WorkStore, transports: list[Transport]) -> Any:
+    def build_engine(self, identity: SecretKey, store: WorkStore,
+                     transports: list[Transport]) -> GossipEngine | None:
         """A ``GossipEngine`` with one link per transport (None when there are no transports)."""
         if not transports:
             return None
-        from node.protocol.config import EngineConfig, LinkConfig
-        from node.protocol.engine import GossipEngine
-
         links = []
         for transport in transports:
             if transport.kind == "lora":

@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from node.gallery.context import HeardPeer
+from node.protocol.config import EngineStatus
 from node.store.base import WorkStore
 from node.transport.base import Transport
 
@@ -40,12 +41,11 @@ def store_counts(store: WorkStore) -> dict[str, int]:
             "chunks_held": sum(s.chunks_have for s in summaries), "bytes_used": store.used_bytes()}
 
 
-def engine_snapshot(engine_status: Any) -> dict[str, Any]:
+def engine_snapshot(engine_status: EngineStatus | None) -> dict[str, Any]:
     """An ``EngineStatus`` as plain JSON-able data (bytes as hex)."""
     if engine_status is None:
         return {}
-    is_instance = dataclasses.is_dataclass(engine_status) and not isinstance(engine_status, type)
-    raw = dataclasses.asdict(engine_status) if is_instance else dict(engine_status)
+    raw = dataclasses.asdict(engine_status)
 
     def clean(value: Any) -> Any:
         if isinstance(value, bytes):
@@ -72,7 +72,7 @@ def peer_row(peer: HeardPeer) -> dict[str, Any]:
 def build_status(
     *,
     node: Mapping[str, Any],
-    engine_status: Any,
+    engine_status: EngineStatus | None,
     store: WorkStore,
     transports: Mapping[str, Transport],
     peers: Sequence[HeardPeer],

@@ -14,7 +14,6 @@ trusted here: the engine verifies each against the manifest before storing it.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 
 from node.artwork.chunks import CHUNK_SIZE
 
@@ -110,34 +109,3 @@ class Decoder:
     def _take_decoded(self) -> list[tuple[int, int]]:
         done = [p for p, (m, _) in self._rows.items() if m == 1 << p]
         return [(p, self._rows.pop(p)[1]) for p in sorted(done)]
-
-
-class DecoderTable:
-    """At most ``max_works`` decoders (least recently used evicted), ``max_rows`` rows each."""
-
-    def __init__(self, max_works: int, max_rows: int) -> None:
-        self.max_works = max_works
-        self.max_rows = max_rows
-        self._decoders: OrderedDict[bytes, Decoder] = OrderedDict()
-
-    def get(self, short_id: bytes) -> Decoder | None:
-        """The decoder of a work, if one exists."""
-        return self._decoders.get(short_id)
-
-    def get_or_create(self, short_id: bytes) -> Decoder:
-        """The decoder of a work, created (evicting the least recently used) if needed."""
-        decoder = self._decoders.get(short_id)
-        if decoder is None:
-            while len(self._decoders) >= self.max_works:
-                self._decoders.popitem(last=False)
-            decoder = self._decoders[short_id] = Decoder(self.max_rows)
-        self._decoders.move_to_end(short_id)
-        return decoder
-
-    def discard(self, short_id: bytes) -> None:
-        """Forget a work's equations (completed, taken down, or polluted)."""
-        self._decoders.pop(short_id, None)
-
-    def buffered_rows(self) -> int:
-        """Equations held over all works."""
-        return sum(len(d) for d in self._decoders.values())

@@ -88,6 +88,9 @@ class EngineConfig:
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0
+    # Congestion (node.protocol.congestion): keep the measured channel load below this fraction.
+    congestion_target: float = 0.3
+    congestion_tau_s: float = 60.0
     # Bounds against hostile neighbours.
     max_wanted: int = 64
     max_wanted_per_neighbour: int = 16
@@ -132,8 +135,10 @@ class LinkStatus:
     airtime_last_hour_s: float = 0.0
     airtime_limit_s: float = 0.0
     queued: int = 0
+    channel_load: float = 0.0  # measured busy fraction of the channel around this node (LoRa)
+    data_rate: float = 1.0  # the share of its bulk-data rate congestion control allows
     preset: str | None = None  # LoRa: the modem preset frames are costed at (set_link_preset)
-    channel_utilization: float | None = None  # the radio's own reading, percent (note_channel_load)
+    channel_utilization: float | None = None  # the radio's own reading, percent (note_radio_metrics)
     air_util_tx: float | None = None
 
 

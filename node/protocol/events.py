@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.protocol.drops import DropReason
+
 
 @dataclass(frozen=True)
 class RxInfo:
@@ -71,9 +73,9 @@ class PeerStatus:
 
 @dataclass(frozen=True)
 class FrameDropped:
-    """A received frame was rejected; ``reason`` is a short counter name."""
+    """A received frame was rejected; ``reason`` names its counter."""
 
-    reason: str
+    reason: DropReason
     link: str
 
 

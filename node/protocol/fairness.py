@@ -16,7 +16,7 @@ halves the score.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from node.protocol.bounded import LruMap
 
 
 class Credit:
@@ -51,19 +51,19 @@ class AnswerCredits:
         self.rounds = rounds
         self.refill_s = refill_s
         self.max_entries = max_entries
-        self._credits: OrderedDict[tuple[str, bytes], Credit] = OrderedDict()
+        self._credits: LruMap[tuple[str, bytes], Credit] = LruMap(max_entries)
 
     def _credit(self, requester: str, short_id: bytes, chunk_count: int, now: float) -> Credit:
         key = (requester, short_id)
-        credit = self._credits.get(key)
+        credit = self._credits.touch(key)
         if credit is None:
-            if len(self._credits) >= self.max_entries:
-                self._credits.popitem(last=False)
             credit = Credit(self.rounds * chunk_count, chunk_count / self.refill_s, now)
-            self._credits[key] = credit
-        else:
-            self._credits.move_to_end(key)
+            self._credits.put(key, credit)
         return credit
+
+    def forget_work(self, short_id: bytes) -> None:
+        """Drop every requester's budget for one work (taken down or rejected)."""
+        self._credits.discard_where(lambda key: key[1] == short_id)
 
     def allows(self, requester: str, short_id: bytes, chunk_count: int, now: float) -> bool:
         """True while the requester may still be owed answers for this work (at least one frame)."""
@@ -91,25 +91,23 @@ class AdvertiserScores:
 
     def __init__(self, max_neighbours: int) -> None:
         self.max_neighbours = max_neighbours
-        self._scores: OrderedDict[str, int] = OrderedDict()
+        self._scores: LruMap[str, int] = LruMap(max_neighbours)
 
     def score(self, neighbour: str) -> int:
         """The neighbour's current score (0: no unserved adverts)."""
-        return self._scores.get(neighbour, 0)
+        return self._scores.get(neighbour) or 0
 
     def unserved(self, neighbour: str) -> None:
         """A work this neighbour advertised was never served: count it."""
-        self._scores[neighbour] = self._scores.get(neighbour, 0) + 1
-        self._scores.move_to_end(neighbour)
-        while len(self._scores) > self.max_neighbours:
-            self._scores.popitem(last=False)
+        self._scores.put(neighbour, self.score(neighbour) + 1)
 
     def served(self, neighbour: str) -> None:
         """A work this neighbour advertised turned out real: halve its score."""
-        if neighbour in self._scores:
-            self._scores[neighbour] //= 2
-            if not self._scores[neighbour]:
-                del self._scores[neighbour]
+        halved = self.score(neighbour) // 2
+        if halved:
+            self._scores.put(neighbour, halved)
+        else:
+            self._scores.pop(neighbour)
 
     def __len__(self) -> int:
         return len(self._scores)

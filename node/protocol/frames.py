@@ -18,7 +18,8 @@ from typing import Any
 from node.lora import MAX_APP_PAYLOAD
 
 MAX_FRAME = MAX_APP_PAYLOAD
-VERSION = 1
+VERSION = 2
+OLD_VERSIONS = (1,)  # answered with the drop reason "old-version": that node needs an update
 SHORT_ID_LEN = 4
 DIGEST_LEN = 4
 NODE_KEY_LEN = 32
@@ -97,6 +98,14 @@ class ManifestPiece:
     def piece_count(total_len: int) -> int:
         """Number of pieces a manifest of ``total_len`` bytes is split into."""
         return (total_len + MANIFEST_PIECE_MAX - 1) // MANIFEST_PIECE_MAX
+
+
+def manifest_piece(raw: bytes, short_id: bytes, index: int) -> ManifestPiece | None:
+    """Piece ``index`` of a signed manifest ``raw``, or None when out of range."""
+    start = index * MANIFEST_PIECE_MAX
+    if not 0 <= start < len(raw):
+        return None
+    return ManifestPiece(short_id, index, len(raw), raw[start : start + MANIFEST_PIECE_MAX])
 
 
 @dataclass(frozen=True)
@@ -232,36 +241,37 @@ def _check_short_id(short_id: bytes) -> None:
 
 
 def _encode(frame: Frame) -> bytes:
-    if isinstance(frame, Advert):
-        if len(frame.entries) > ADVERT_MAX_ENTRIES or len(frame.digest) != DIGEST_LEN:
-            raise ValueError("advert has too many entries or a bad digest")
-        parts = [_ADVERT_HEAD.pack(_kind_byte(KIND_ADVERT), frame.digest, frame.page, frame.pages)]
-        for entry in frame.entries:
-            _check_short_id(entry.short_id)
-            parts.append(_ADVERT_ENTRY.pack(entry.short_id, entry.state))
-        return b"".join(parts)
-    if isinstance(frame, ManifestPiece):
-        _check_short_id(frame.short_id)
-        return _MANIFEST_HEAD.pack(_kind_byte(KIND_MANIFEST), frame.short_id, frame.index,
-                                   frame.total_len) + frame.data
-    if isinstance(frame, DataChunk):
-        _check_short_id(frame.short_id)
-        return _DATA_HEAD.pack(_kind_byte(KIND_DATA), frame.short_id, frame.index) + frame.data
-    if isinstance(frame, CodedChunk):
-        _check_short_id(frame.short_id)
-        if len(frame.data) != DATA_MAX:
-            raise ValueError("a coded payload is always a full chunk")
-        return _DATA_HEAD.pack(_kind_byte(KIND_CODED), frame.short_id, frame.seed) + frame.data
-    if isinstance(frame, Request):
-        _check_short_id(frame.short_id)
-        return _REQUEST_HEAD.pack(_kind_byte(KIND_REQUEST), frame.short_id, frame.target,
-                                  frame.base) + frame.bitmap
-    if isinstance(frame, TakedownFrame):
-        return bytes([_kind_byte(KIND_TAKEDOWN)]) + frame.raw
-    if isinstance(frame, StatusBeacon):
-        if len(frame.signature) != SIGNATURE_LEN:
-            raise ValueError("a status beacon must be signed before encoding")
-        return status_body(frame) + frame.signature
+    match frame:
+        case Advert():
+            if len(frame.entries) > ADVERT_MAX_ENTRIES or len(frame.digest) != DIGEST_LEN:
+                raise ValueError("advert has too many entries or a bad digest")
+            parts = [_ADVERT_HEAD.pack(_kind_byte(KIND_ADVERT), frame.digest, frame.page, frame.pages)]
+            for entry in frame.entries:
+                _check_short_id(entry.short_id)
+                parts.append(_ADVERT_ENTRY.pack(entry.short_id, entry.state))
+            return b"".join(parts)
+        case ManifestPiece():
+            _check_short_id(frame.short_id)
+            return _MANIFEST_HEAD.pack(_kind_byte(KIND_MANIFEST), frame.short_id, frame.index,
+                                       frame.total_len) + frame.data
+        case DataChunk():
+            _check_short_id(frame.short_id)
+            return _DATA_HEAD.pack(_kind_byte(KIND_DATA), frame.short_id, frame.index) + frame.data
+        case CodedChunk():
+            _check_short_id(frame.short_id)
+            if len(frame.data) != DATA_MAX:
+                raise ValueError("a coded payload is always a full chunk")
+            return _DATA_HEAD.pack(_kind_byte(KIND_CODED), frame.short_id, frame.seed) + frame.data
+        case Request():
+            _check_short_id(frame.short_id)
+            return _REQUEST_HEAD.pack(_kind_byte(KIND_REQUEST), frame.short_id, frame.target,
+                                      frame.base) + frame.bitmap
+        case TakedownFrame():
+            return bytes([_kind_byte(KIND_TAKEDOWN)]) + frame.raw
+        case StatusBeacon():
+            if len(frame.signature) != SIGNATURE_LEN:
+                raise ValueError("a status beacon must be signed before encoding")
+            return status_body(frame) + frame.signature
     raise TypeError(f"not a frame: {frame!r}")
 
 
@@ -281,6 +291,8 @@ def _decode(data: bytes) -> Frame:
     if len(data) > MAX_FRAME:
         raise FrameError("oversize", f"{len(data)} bytes")
     version, kind = data[0] >> 4, data[0] & 0x0F
+    if version in OLD_VERSIONS:
+        raise FrameError("old-version", f"version {version}; this node speaks version {VERSION}")
     if version != VERSION:
         raise FrameError("unknown-version", f"version {version}")
     if kind == KIND_ADVERT:

@@ -7,10 +7,10 @@ or a boot never seen before; an old boot or an old sequence is a replay.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from node.artwork.keys import PublicKey, SecretKey
+from node.protocol.bounded import LruMap
 from node.protocol.frames import STATUS_DOMAIN, StatusBeacon, status_body
 from node.protocol.ledger import TokenBucket
 
@@ -50,7 +50,7 @@ class PeerTable:
 
     def __init__(self, max_peers: int) -> None:
         self.max_peers = max_peers
-        self._peers: OrderedDict[bytes, PeerRecord] = OrderedDict()
+        self._peers: LruMap[bytes, PeerRecord] = LruMap(max_peers)
 
     def __len__(self) -> int:
         return len(self._peers)
@@ -59,9 +59,7 @@ class PeerTable:
         """Record a verified beacon; False if it is a replay (stale boot or sequence)."""
         record = self._peers.get(beacon.node_key)
         if record is None:
-            if len(self._peers) >= self.max_peers:
-                self._peers.popitem(last=False)
-            self._peers[beacon.node_key] = PeerRecord(beacon.boot_id, beacon.seq, now, link, beacon)
+            self._peers.put(beacon.node_key, PeerRecord(beacon.boot_id, beacon.seq, now, link, beacon))
             return True
         if beacon.boot_id == record.boot_id:
             if beacon.seq <= record.seq:
@@ -75,7 +73,7 @@ class PeerTable:
         record.last_heard = now
         record.link = link
         record.beacon = beacon
-        self._peers.move_to_end(beacon.node_key)
+        self._peers.touch(beacon.node_key)
         return True
 
     def records(self) -> list[PeerRecord]:
@@ -90,18 +88,14 @@ class NeighbourLimiter:
         self.burst = burst
         self.rate = per_min / 60.0
         self.max_neighbours = max_neighbours
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._buckets: LruMap[str, TokenBucket] = LruMap(max_neighbours)
 
     def allow(self, neighbour: str, now: float) -> bool:
         """Spend one token of ``neighbour``; False when its bucket is empty."""
-        bucket = self._buckets.get(neighbour)
+        bucket = self._buckets.touch(neighbour)
         if bucket is None:
-            if len(self._buckets) >= self.max_neighbours:
-                self._buckets.popitem(last=False)
             bucket = TokenBucket(self.rate, self.burst, now)
-            self._buckets[neighbour] = bucket
-        else:
-            self._buckets.move_to_end(neighbour)
+            self._buckets.put(neighbour, bucket)
         return bucket.take(1, now)
 
     def __len__(self) -> int:

@@ -9,6 +9,7 @@ from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.engine import GossipEngine
 from node.protocol.events import WorkCompleted
 from node.store.memory import MemoryStore
+from node.transport.base import RadioMetrics
 from node.transport.memory import MemoryBus, MemoryTransport
 from tests.factories import make_bundle, node_key, trust
 
@@ -57,3 +58,14 @@ async def test_a_work_published_on_one_node_completes_on_the_others():
     assert nodes[0][0].timer_runs > 0
     assert any(d.timer_runs > 0 for d, _, _ in nodes[1:])
     assert nodes[1][1].state.frames_in > 0 and nodes[0][1].state.frames_out > 0
+
+
+async def test_the_radios_channel_utilisation_reaches_the_engines_congestion_control():
+    loop = asyncio.get_running_loop()
+    config = EngineConfig(links=[LinkConfig("radio", "lora", preset="LONG_FAST")])
+    engine = GossipEngine(node_key("util"), trust(), MemoryStore(), random.Random(1), config, loop.time())
+    driver = EngineDriver(engine, EventHub())
+    driver.radio_metrics("radio", RadioMetrics(channel_utilization=80.0, air_util_tx=4.0))  # percent
+    link = engine.status(driver.now()).links["radio"]
+    assert link.channel_load == 0.8 and link.channel_utilization == 80.0 and link.air_util_tx == 4.0
+    driver.close()

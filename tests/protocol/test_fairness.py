@@ -9,7 +9,7 @@ from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.engine import GossipEngine
 from node.protocol.events import RxInfo
 from node.protocol.fairness import AdvertiserScores, AnswerCredits
-from node.protocol.transfers import manifest_piece
+from node.protocol.frames import manifest_piece
 from node.store.memory import MemoryStore
 from tests import factories
 
@@ -92,7 +92,7 @@ def test_a_rejected_manifest_overheard_again_is_not_reassembled_or_reverified():
             engine.receive_frame(piece, "radio", RxInfo("forger"), 10.0 + round_)
     status = engine.status(20.0)
     assert status.drops.get("unknown-curator") == 1  # verified (and refused) once
-    assert status.drops.get("rejected") == 2 * len(pieces)
+    assert status.drops.get("rejected") == 2  # reassembled, known by its full hash, never re-verified
     assert status.assemblies == 0 and len(engine.store.work_ids()) == 1  # only the held work
 
 
@@ -141,8 +141,8 @@ def test_adverts_of_works_nobody_serves_cost_fewer_and_fewer_requests():
     last_30_min = [r for t, r in requests if t >= 1800]
     # without the score: 16 wants x 6 requests, refilled as they expire (~1,000 per hour)
     assert len(requests) < 150
-    assert engine._advertisers.score("liar") >= 20
-    assert engine._want_cap("liar") == 1 and engine._unverified_attempts("liar") == 1
+    assert engine._fetcher.advertisers.score("liar") >= 20
+    assert engine._fetcher.want_cap("liar") == 1 and engine._fetcher.unverified_attempts("liar") == 1
     assert len(last_30_min) < len(first_10_min) / 4
     assert engine.status(3600.0).works_wanted <= 1
 
@@ -163,4 +163,4 @@ def test_a_real_work_a_suspect_also_advertises_is_fetched_when_an_honest_neighbo
 
     asked = [t for t, r in requests_sent(engine, 1830.0, lie) if r.short_id == real]
     assert asked and asked[0] < 1830  # asked within seconds of the honest advert, not after the suspect's long back-off
-    assert engine._wants.get(real).neighbour == "honest"
+    assert engine._transfers.get(real).fetch.neighbour == "honest"

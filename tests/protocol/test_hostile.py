@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 
 from node.artwork import Takedown
+from node.protocol import EngineConfig, GossipEngine, LinkConfig
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
+from node.store.memory import MemoryStore
 from tests import factories
 from tests.protocol.harness import Medium, Mesh
 
@@ -154,7 +156,7 @@ def test_a_junk_flooding_neighbour_leaves_delivery_intact_and_memory_bounded():
         cfg = engine.config
         assert status.works_wanted <= cfg.max_wanted
         assert status.assemblies <= cfg.max_assemblies
-        assert engine._early.buffered_bytes <= cfg.max_early_chunk_bytes
+        assert engine._transfers.early_bytes() <= cfg.max_early_chunk_bytes
         assert all(len(limiter) <= cfg.max_neighbours for limiter in engine._limiters.values())
         assert all(q.queued < 5000 for q in status.links.values())
         assert mesh.nodes[name].store.work_ids() == [work_id]
@@ -188,3 +190,45 @@ def test_garbage_never_raises_out_of_the_engine():
     status = engine.status(3000.0)
     assert sum(status.drops.values()) > 1000
     assert status.links["radio"].frames_in == 3000
+
+
+def test_a_rejected_manifest_is_remembered_by_full_hash_so_its_short_id_is_not_poisoned():
+    from node.protocol.frames import manifest_piece
+
+    holder_engine = GossipEngine(factories.node_key("victim"), factories.trust(), MemoryStore(), random.Random(2),
+                                 EngineConfig(links=[LinkConfig("radio", preset="SHORT_FAST")]), 0.0)
+    forged = factories.make_bundle(3000, "collider", curator=factories.curator_key("rogue"))
+    raw, short = forged.signed.raw, forged.work_id[:4]
+    for i in range(fr.ManifestPiece.piece_count(len(raw))):
+        holder_engine.receive_frame(fr.encode(manifest_piece(raw, short, i)), "radio", RxInfo("forger"), 1.0)
+    assert holder_engine.status(1.0).drops.get("unknown-curator") == 1
+    assert holder_engine._fetcher.advertisers.score("forger") == 1  # blamed on the supplier
+    # the 4-byte id stays usable: a neighbour advertising it is listened to again
+    advert = fr.Advert(b"hone", 0, 1, (fr.AdvertEntry(short, fr.STATE_COMPLETE),))
+    holder_engine.receive_frame(fr.encode(advert), "radio", RxInfo("honest"), 2.0)
+    transfer = holder_engine._transfers.get(short)
+    assert transfer is not None and transfer.fetch is not None and transfer.fetch.neighbour == "honest"
+
+
+def test_junk_coded_frames_neither_count_as_served_nor_spend_a_requesters_credit():
+    config = EngineConfig(links=[LinkConfig("radio", preset="SHORT_FAST")])
+    engine = GossipEngine(factories.node_key("holder"), factories.trust(), MemoryStore(), random.Random(3),
+                          config, 0.0)
+    bundle = factories.make_bundle(20 * 224, "served")
+    short = engine.ingest_bundle(bundle, 0.0)[:4]
+    rng = random.Random(9)
+    engine.receive_frame(fr.encode(fr.Request(short, fr.TARGET_CHUNKS, 0, b"")), "radio", RxInfo("honest"), 0.0)
+    sent_chunks = set()
+    now = 0.0
+    while now < 60.0:
+        junk = fr.CodedChunk(short, rng.getrandbits(16), rng.randbytes(224))
+        engine.receive_frame(fr.encode(junk), "radio", RxInfo("jammer"), now)  # before every frame
+        engine.handle_timer(now)
+        while (data := engine.poll_frame("radio", now)) is not None:
+            frame = fr.decode(data)
+            if isinstance(frame, fr.DataChunk):
+                sent_chunks.add(frame.index)
+        now += 0.05
+    assert sent_chunks == set(range(20))  # every owed chunk still went out
+    assert engine.status(now).drops.get("bad-coded", 0) > 100  # each junk frame checked exactly
+    assert engine.status(now).drops.get("answer-credit", 0) == 0

@@ -1,0 +1,96 @@
+"""Adverts: one Trickle timer per link (RFC 6206) announcing this node's inventory.
+
+The :class:`Adverts` component owns the timers, the page each link sends next, the digest of
+what is final here (complete works and takedowns), and the memory of which inconsistencies it
+already reacted to. Rules (docs/PROTOCOL.md, "Adverts"): an advert with our digest is
+consistent and may suppress ours; a different digest resets the timer to Imin, but only once per
+(their digest, our digest) pair per Imax, so a neighbour that can never agree cannot pin us at
+Imin; a local change resets every timer. The component also remembers which neighbours were
+heard serving verified data (a chunk, a coded frame checked or decoded, a manifest piece matching
+ours) within the last Imax: only their unverifiable frames count as data flowing.
+"""
+
+from __future__ import annotations
+
+import random
+
+from node.protocol import frames as fr
+from node.protocol.bounded import LruMap
+from node.protocol.config import EngineConfig
+from node.protocol.inventory import advert_page, inventory_digest, inventory_entries
+from node.protocol.trickle import TrickleTimer
+from node.store.base import WorkStore
+
+REACTION_MEMORY = 64
+SERVER_MEMORY = 64  # neighbours recently heard serving verified data
+
+
+class Adverts:
+    """Trickle timers, advert pages and the inventory digest."""
+
+    def __init__(self, config: EngineConfig, store: WorkStore, rng: random.Random, now: float) -> None:
+        self._store = store
+        names = [link.name for link in config.links]
+        self._timers = {n: TrickleTimer(config.trickle_imin_s, config.trickle_doublings, config.trickle_k, rng, now)
+                        for n in names}
+        self._page = dict.fromkeys(names, 0)
+        self._reacted: dict[str, LruMap[tuple[bytes, bytes], float]] = {n: LruMap(REACTION_MEMORY) for n in names}
+        self._digest: bytes | None = None
+        self._servers: LruMap[str, float] = LruMap(SERVER_MEMORY)
+
+    def deadline(self) -> float:
+        """When the earliest timer has something to do."""
+        return min(timer.deadline() for timer in self._timers.values())
+
+    def due(self, now: float) -> list[str]:
+        """Advance every timer to ``now``; the links that should advertise now."""
+        return [link for link, timer in self._timers.items() if timer.poll(now)]
+
+    def next_advert(self, link: str) -> bytes:
+        """The next inventory page for ``link``, encoded."""
+        advert = advert_page(inventory_entries(self._store), self.digest(), self._page[link])
+        self._page[link] = advert.page + 1
+        return fr.encode(advert)
+
+    def digest(self) -> bytes:
+        """The digest of complete works and takedowns held here."""
+        if self._digest is None:
+            complete = [s.work_id for s in self._store.summaries() if s.complete]
+            self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()])
+        return self._digest
+
+    def proven(self, neighbour: str, now: float) -> None:
+        """``neighbour`` just sent something that verified: its adverts may suppress ours."""
+        self._servers.put(neighbour, now)
+
+    def is_proven(self, neighbour: str, now: float) -> bool:
+        """True when ``neighbour`` served verified data within the longest Trickle interval."""
+        served = self._servers.get(neighbour)
+        return served is not None and now - served <= max(t.imax for t in self._timers.values())
+
+    def heard(self, advert: fr.Advert, link: str, suspect: bool, now: float) -> None:
+        """Trickle's consistency rule for an advert heard on ``link``.
+
+        A ``suspect`` sender (its adverts name works nobody serves) never resets our timer.
+        """
+        timer = self._timers[link]
+        ours = self.digest()
+        if advert.digest == ours:
+            timer.hear_consistent()
+            return
+        memory = self._reacted[link]
+        pair = (advert.digest, ours)
+        last = memory.get(pair)
+        if not suspect and (last is None or now - last > timer.imax):
+            timer.hear_inconsistent(now)
+            memory.put(pair, now)
+
+    def inventory_changed(self, now: float) -> None:
+        """A work completed, was stored or taken down: new digest, every link advertises soon."""
+        self._digest = None
+        self.reset(now)
+
+    def reset(self, now: float) -> None:
+        """Advertise within Imin on every link (a relay announcing a new partial work)."""
+        for timer in self._timers.values():
+            timer.reset(now)
