@@ -18,7 +18,7 @@ from node.artwork.errors import KeyFileError, VerificationError
 from node.artwork.keys import PublicKey, SecretKey
 from node.artwork.licences import licence_name, normalise_licence
 from node.artwork.manifest import MAX_WORK_SIZE
-from node.artwork.publish import WorkMetadata, build_bundle
+from node.artwork.publish import WorkMetadata, build_bundle, default_artform, default_medium
 from node.cli import CommandError
 from node.cli.passphrase import read_secret
 from node.cli.verify import read_file
@@ -33,24 +33,6 @@ def parse_size(text: str) -> int:
     if match is None or unit not in _UNITS:
         raise CommandError(f"cannot read size {text!r}; write e.g. 24KiB or 20000")
     return int(float(match.group(1)) * _UNITS[unit])
-
-
-def default_artform(mime: str) -> str:
-    """An NDE-style art form guess from the MIME type (override with --artform)."""
-    if mime.startswith("image/"):
-        return "digital image"
-    if mime.startswith("audio/"):
-        return "sound art"
-    if mime.startswith("text/"):
-        return "poetry"
-    return "digital art"
-
-
-def default_medium(mime: str) -> str:
-    """A medium description from the MIME type (override with --medium)."""
-    kind, _, sub = mime.partition("/")
-    sub = sub.removeprefix("x-").split("+")[0].upper()
-    return f"digital {kind} ({sub})" if sub else f"digital {kind}"
 
 
 def load_endorsement(path: str, artist: SecretKey, now: int) -> Endorsement:
