@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "node.cli.radio",
     "node.cli.sim",
     "node.cli.demo",
+    "node.cli.studio",
 )
 
 
