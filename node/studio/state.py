@@ -23,13 +23,12 @@ class StudioState:
 
 
 STUDIO = web.AppKey("studio_state", StudioState)
-SESSION = "studio.session"  # request key of the request's Session
+SESSION = web.RequestKey("studio_session", Session)  # the request's Session, set by the guard
 
 
 def session_of(request: web.Request) -> Session:
     """The session the guard attached to this request."""
-    session: Session = request[SESSION]
-    return session
+    return request[SESSION]
 
 
 def page(request: web.Request, template: str, status: int = 200, **values: object) -> web.Response:
