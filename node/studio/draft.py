@@ -23,7 +23,7 @@ KIB = 1024
 MIN_BUDGET_KIB = 2
 MAX_BUDGET_KIB = 128
 DEFAULT_BUDGET_KIB = 24
-TINY_SIDE = 160  # a re-encode whose longest side is below this is no longer the picture
+TINY_SIDE = 200  # a re-encode whose longest side is below this is a thumbnail, no longer the picture
 MAX_UPLOAD = 64 * 1024 * 1024
 
 

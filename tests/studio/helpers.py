@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import random
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -48,14 +49,16 @@ async def serve_studio(settings: StudioSettings) -> AsyncIterator[str]:
 
 def photo(width: int = 900, height: int = 640, seed: int = 3) -> bytes:
     """A detailed PNG picture (hundreds of KiB), so any budget means re-encoding."""
+    rng = random.Random(seed)
     image = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(image)
-    for y in range(0, height, 4):
-        for x in range(0, width, 4):
-            r = int(127 + 120 * math.sin((x * 0.021 + seed) + math.cos(y * 0.013)))
-            g = int(127 + 120 * math.sin(y * 0.017 + seed * 2))
-            b = int(127 + 120 * math.cos((x + y) * 0.011))
-            draw.rectangle((x, y, x + 3, y + 3), fill=(r, g, b))
+    for y in range(0, height, 2):
+        for x in range(0, width, 2):
+            grain = rng.randrange(-40, 40)  # film grain: what makes photographs expensive to encode
+            r = int(127 + 90 * math.sin((x * 0.021 + seed) + math.cos(y * 0.013))) + grain
+            g = int(127 + 90 * math.sin(y * 0.017 + seed * 2)) + grain
+            b = int(127 + 90 * math.cos((x + y) * 0.011)) - grain
+            draw.rectangle((x, y, x + 1, y + 1), fill=(r, g, b))
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
