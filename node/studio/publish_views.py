@@ -115,14 +115,14 @@ async def drop_file(request: web.Request) -> web.Response:
     return see_other(f"/publish/{draft.id}")
 
 
-def _default_values(request: web.Request, draft: Draft) -> dict[str, str]:
+def _default_values(request: web.Request, draft: Draft, mime: str) -> dict[str, str]:
     _has_key, endorsement, _state = _artist_status(request)
     stem = draft.filename.rsplit(".", 1)[0].replace("_", " ").replace("-", " ").strip()
     return {
         "title_en": stem[:1].upper() + stem[1:], "title_nl": "", "description_en": "", "description_nl": "",
         "alt_en": "", "alt_nl": "", "creator": endorsement.name if endorsement else "",
         "year": str(time.gmtime().tm_year), "artform": default_artform(draft.mime),
-        "medium": default_medium(draft.mime), "license": DEFAULT_LICENCE, "attribution": "", "origin": "",
+        "medium": default_medium(mime), "license": DEFAULT_LICENCE, "attribution": "", "origin": "",
     }
 
 
@@ -133,7 +133,7 @@ async def draft_page(request: web.Request, *, values: dict[str, str] | None = No
     kib = budget_kib if budget_kib is not None else _budget_kib(request)
     panel = await cost_panel(request, draft, kib)
     return page(request, "draft.html", status=status, nav="publish", panel=panel, values=values or
-                _default_values(request, draft), licences=LICENCES, error=error, detail=detail,
+                _default_values(request, draft, panel.prepared.mime), licences=LICENCES, error=error, detail=detail,
                 unlocked="artist" in session_of(request).keys, min_kib=MIN_BUDGET_KIB, max_kib=MAX_BUDGET_KIB,
                 default_kib=DEFAULT_BUDGET_KIB, max_text=MAX_TEXT)
 
