@@ -69,7 +69,7 @@ def test_bind_addresses():
 
 
 async def test_the_server_refuses_to_listen_beyond_loopback(tmp_path):
-    with pytest.raises(BindRefused, match="127.0.0.1 only"):
+    with pytest.raises(BindRefused, match=r"127\.0\.0\.1 only"):
         await start_studio(settings_for(tmp_path), "0.0.0.0", 0)
     runner, url = await start_studio(settings_for(tmp_path), "127.0.0.1", 0)
     try:

@@ -85,8 +85,8 @@ async def test_cli_files_drive_the_studio(studio, tmp_path, passphrase):
                                                                   "name": "Ada Bakker"}, allow_redirects=False)
     assert endorsed.status == 303
     fingerprint = folder.public_key("artist").fingerprint.replace(":", "")
-    endorsement = Endorsement.from_bytes((await (await studio.get(endorsed.headers["Location"] + ".endorsement"))
-                                          .read()))
+    endorsement = Endorsement.from_bytes(await (await studio.get(endorsed.headers["Location"] + ".endorsement"))
+                                          .read())
     assert endorsement.artist == folder.public_key("artist").raw and endorsement.valid_until is not None
     assert (tmp_path / "home" / "endorsed" / f"{fingerprint}.endorsement").exists()
 

@@ -103,7 +103,7 @@ async def test_an_expired_endorsement_is_shown_and_blocks_signing(studio, tmp_pa
     page = await (await studio.get("/endorsement")).text()
     assert 'data-endorsement-state="expired"' in page and "expired on 2023-11-14" in page
     assert "expired" in await (await studio.get("/")).text()
-    draft = await drop(studio, token, "poem.txt", "de radio fluistert\n".encode())
+    draft = await drop(studio, token, "poem.txt", b"de radio fluistert\n")
     refused = await studio.post(draft + "/sign", data={"csrf": token, "title_en": "Poem", "creator": "Ada",
                                                        "year": "2026",
                                                        "license": "https://creativecommons.org/licenses/by/4.0/"})
