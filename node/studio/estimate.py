@@ -19,7 +19,6 @@ from node.artwork.cost import WorkCost, work_cost
 from node.artwork.endorsement import Endorsement
 from node.artwork.keys import SecretKey
 from node.artwork.publish import WorkMetadata, build_bundle
-from simulator.runner import RunSpec, run
 
 HORIZON_HOURS = 12.0
 EXPENSIVE_SHARE = 0.25  # of one node's hourly airtime allowance
@@ -38,9 +37,21 @@ class Reach:
     horizon_s: float
 
 
+class EstimateUnavailable(RuntimeError):
+    """The simulator is not installed (the ``sim`` extra: numpy, scipy)."""
+
+
 @lru_cache(maxsize=64)
 def time_to_every_venue(size: int, mime: str, preset: str, scenario: str) -> Reach:
-    """Simulate this one work on the exhibition; when does the last venue hold it?"""
+    """Simulate this one work on the exhibition; when does the last venue hold it?
+
+    Raises :class:`EstimateUnavailable` when the simulator's dependencies are missing (a node
+    installed without the ``sim`` extra can still run the studio, without this estimate).
+    """
+    try:
+        from simulator.runner import RunSpec, run
+    except ImportError as exc:
+        raise EstimateUnavailable(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="mesh-art-studio-") as folder:
         workload = Path(folder) / "this-work.json"
         workload.write_text(json.dumps({"works": [{"size": size, "mime": mime.split(";")[0].strip()}]}))

@@ -76,7 +76,10 @@ def _panel(draft: Draft, budget_kib: int, preset: str, scenario: str) -> CostPan
         return CostPanel(draft, prepared, budget_kib, 0, None, None, False, preset)
     manifest_bytes = estimate.manifest_estimate(prepared.content, prepared.mime, prepared.preview)
     cost = estimate.cost_of(manifest_bytes, prepared.size)
-    reach = estimate.time_to_every_venue(prepared.size, prepared.mime, preset, scenario)
+    try:
+        reach: estimate.Reach | None = estimate.time_to_every_venue(prepared.size, prepared.mime, preset, scenario)
+    except estimate.EstimateUnavailable:
+        reach = None
     return CostPanel(draft, prepared, budget_kib, manifest_bytes, cost, reach,
                      estimate.is_expensive(cost, preset), preset)
 
