@@ -156,6 +156,11 @@ def _read_private(path: Path) -> str:
             raise KeyFileError(f"{path} is not a mesh-art private key file") from None
 
 
+def read_private_text(path: Path) -> str:
+    """The text of a private key file of any format, refused unless only its owner can read it."""
+    return _read_private(Path(path))
+
+
 def load_secret(path: Path, role: Role | None = None) -> SecretKey:
     """Read a private key file (mode 0600 or stricter when it is ours), optionally insisting on its role."""
     path = Path(path)

@@ -28,6 +28,24 @@ class WorkMetadata:
     origin: str | None = None
 
 
+def default_artform(mime: str) -> str:
+    """An NDE-style art form guess from the MIME type (override with --artform)."""
+    if mime.startswith("image/"):
+        return "digital image"
+    if mime.startswith("audio/"):
+        return "sound art"
+    if mime.startswith("text/"):
+        return "poetry"
+    return "digital art"
+
+
+def default_medium(mime: str) -> str:
+    """A medium description from the MIME type (override with --medium)."""
+    kind, _, sub = mime.partition("/")
+    sub = sub.removeprefix("x-").split("+")[0].upper()
+    return f"digital {kind} ({sub})" if sub else f"digital {kind}"
+
+
 def build_bundle(
     content: bytes,
     mime: str,

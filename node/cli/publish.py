@@ -15,11 +15,12 @@ from node.artwork.cost import cost_table, work_cost
 from node.artwork.encode import CODECS, EncodeError, fit_image, is_raster, make_preview, sniff_mime
 from node.artwork.endorsement import Endorsement, TrustAnchors
 from node.artwork.errors import KeyFileError, VerificationError
-from node.artwork.keys import PublicKey, SecretKey, load_secret
+from node.artwork.keys import PublicKey, SecretKey
 from node.artwork.licences import licence_name, normalise_licence
 from node.artwork.manifest import MAX_WORK_SIZE
-from node.artwork.publish import WorkMetadata, build_bundle
+from node.artwork.publish import WorkMetadata, build_bundle, default_artform, default_medium
 from node.cli import CommandError
+from node.cli.passphrase import read_secret
 from node.cli.verify import read_file
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2, "mb": 1000**2}
@@ -32,24 +33,6 @@ def parse_size(text: str) -> int:
     if match is None or unit not in _UNITS:
         raise CommandError(f"cannot read size {text!r}; write e.g. 24KiB or 20000")
     return int(float(match.group(1)) * _UNITS[unit])
-
-
-def default_artform(mime: str) -> str:
-    """An NDE-style art form guess from the MIME type (override with --artform)."""
-    if mime.startswith("image/"):
-        return "digital image"
-    if mime.startswith("audio/"):
-        return "sound art"
-    if mime.startswith("text/"):
-        return "poetry"
-    return "digital art"
-
-
-def default_medium(mime: str) -> str:
-    """A medium description from the MIME type (override with --medium)."""
-    kind, _, sub = mime.partition("/")
-    sub = sub.removeprefix("x-").split("+")[0].upper()
-    return f"digital {kind} ({sub})" if sub else f"digital {kind}"
 
 
 def load_endorsement(path: str, artist: SecretKey, now: int) -> Endorsement:
@@ -112,7 +95,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise CommandError(f"{out} exists; use --force to overwrite")
     now = int(time.time())
     try:
-        artist = load_secret(Path(args.key), role="artist")
+        artist = read_secret(Path(args.key), "artist")
     except KeyFileError as exc:
         raise CommandError(str(exc)) from None
     endorsement = load_endorsement(args.endorsement, artist, now)
@@ -180,7 +163,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``publish``."""
     p = subparsers.add_parser("publish", help="sign a file as a bundle and show its cost on air")
     p.add_argument("file", metavar="FILE", help="the work: an image, text, audio or SVG file")
-    p.add_argument("--key", required=True, help="your artist private key file")
+    p.add_argument("--key", required=True, help="your artist private key file (plain or encrypted)")
     p.add_argument("--endorsement", required=True, help="the endorsement file the curator gave you")
     p.add_argument("--title", required=True, help="title in English")
     p.add_argument("--title-nl", help="title in Dutch")

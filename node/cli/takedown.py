@@ -8,10 +8,10 @@ from pathlib import Path
 
 from node.artwork.bundle import MAGIC
 from node.artwork.errors import KeyFileError, VerificationError
-from node.artwork.keys import load_secret
 from node.artwork.manifest import parse_manifest
 from node.artwork.takedown import Takedown, verify_takedown
 from node.cli import CommandError, add_data_dir_argument, add_trust_argument
+from node.cli.passphrase import read_secret
 from node.cli.store_cmds import open_store
 from node.cli.verify import load_trust, read_file
 
@@ -43,7 +43,7 @@ def cmd_takedown(args: argparse.Namespace) -> int:
     """Sign a takedown of one work with the curator key."""
     work_id = resolve_work_id(args.work)
     try:
-        curator = load_secret(Path(args.curator), role="curator")
+        curator = read_secret(Path(args.curator), "curator")
     except KeyFileError as exc:
         raise CommandError(str(exc)) from None
     takedown = Takedown.create(curator, work_id, args.reason, int(time.time()))
@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``takedown`` and ``ingest-takedown``."""
     sign = subparsers.add_parser("takedown", help="curator: sign the removal of a work")
     sign.add_argument("work", metavar="WORK", help="full work id (64 hex digits) or the work's .meshart bundle")
-    sign.add_argument("--curator", required=True, help="curator private key file")
+    sign.add_argument("--curator", required=True, help="curator private key file (plain or encrypted)")
     sign.add_argument("--reason", default="",
                       help="short public reason; it must fit one radio frame (about 50 characters)")
     sign.add_argument("--out", required=True, help="takedown file to write")
