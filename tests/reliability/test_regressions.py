@@ -88,6 +88,9 @@ class QueueStuckInterface:
         self.queueStatus = SimpleNamespace(free=0)
         self.sends_finished = threading.Event()
 
+    def __getattr__(self, name):  # everything else (channels, node info) as the stand-in has it
+        return getattr(self._inner, name)
+
     def sendData(self, data, **kwargs):
         while self.queueStatus is not None and self.queueStatus.free <= 0:
             time.sleep(0.01)

@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 
 from node.protocol.events import RxInfo
+from node.transport.base import RadioMetrics
 
 
 class RecordingHost:
@@ -16,6 +17,8 @@ class RecordingHost:
         self.received: list[tuple[str, bytes, RxInfo]] = []
         self.refusals: list[tuple[str, bytes]] = []
         self.arrived = asyncio.Event()
+        self.presets: list[tuple[str, str]] = []
+        self.metrics: list[tuple[str, RadioMetrics]] = []
 
     def queue(self, link: str, *frames: bytes) -> None:
         self.outbox.setdefault(link, deque()).extend(frames)
@@ -27,6 +30,12 @@ class RecordingHost:
     def poll(self, link: str) -> bytes | None:
         queue = self.outbox.get(link)
         return queue.popleft() if queue else None
+
+    def radio_preset(self, link: str, preset: str) -> None:
+        self.presets.append((link, preset))
+
+    def radio_metrics(self, link: str, metrics: RadioMetrics) -> None:
+        self.metrics.append((link, metrics))
 
     def refused(self, link: str, data: bytes) -> None:
         self.refusals.append((link, data))
