@@ -29,6 +29,7 @@ import hashlib
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from node.artwork.bundle import Bundle
@@ -397,17 +398,13 @@ class GossipEngine:
         return self._server.render(transfer, link, cand) if transfer is not None else None
 
     def _sent(self, link: str, cand: Candidate, answer: Answer, now: float) -> None:
-        transfer = self._transfers.get(cand.short_id)
-        match cand.source:
-            case Source.CONTROL:
-                self._outboxes[link].cancel(cand.tag)
-            case Source.REQUEST if transfer is not None:
-                transfer.requests.pop(link, None)
-                self._transfers.tidy(transfer)
-            case Source.PIECE | Source.CHUNK | Source.CODED if transfer is not None:
-                self._server.sent(transfer, link, cand, answer, now)
+        self._settle(link, cand, lambda transfer: self._server.sent(transfer, link, cand, answer, now))
 
     def _discard(self, link: str, cand: Candidate) -> None:
+        self._settle(link, cand, lambda transfer: self._server.unrenderable(transfer, link, cand))
+
+    def _settle(self, link: str, cand: Candidate, served: Callable[[WorkTransfer], None]) -> None:
+        """A candidate left the link (sent or unrenderable): clear it; ``served`` settles a serve job."""
         transfer = self._transfers.get(cand.short_id)
         match cand.source:
             case Source.CONTROL:
@@ -416,7 +413,7 @@ class GossipEngine:
                 transfer.requests.pop(link, None)
                 self._transfers.tidy(transfer)
             case Source.PIECE | Source.CHUNK | Source.CODED if transfer is not None:
-                self._server.unrenderable(transfer, link, cand)
+                served(transfer)
 
     def _queued(self, link: str) -> int:
         """Frames waiting on ``link``: control frames, requests, promised pieces and chunks."""
