@@ -27,6 +27,9 @@ MAX_PREVIEW_BYTES = 1536
 MAX_TEXT = 2000
 LANGS = ("nl", "en")
 PREVIEW_MIMES = ("image/webp", "image/png", "image/jpeg")
+# Times and years a page can show: Python's datetime ends at 9999-12-31T23:59:59Z.
+MAX_UNIX_TIME = 253_402_300_799
+MAX_YEAR = 9999
 
 # field name -> (required, python type); maps of language -> text use dict
 _FIELDS: dict[str, tuple[bool, type]] = {
@@ -175,6 +178,11 @@ def _lang_map(obj: Any, name: str) -> dict[str, str]:
     return dict(obj)
 
 
+def _check_range(name: str, value: int | None, top: int) -> None:
+    if value is not None and not 0 <= value <= top:
+        raise VerificationError("invalid-field", f"manifest field {name!r} is outside 0..{top}")
+
+
 def parse_manifest(raw: bytes) -> SignedManifest:
     """Parse and structurally check a manifest (no signature check)."""
     obj = canonical.decode(raw, max_size=MAX_MANIFEST_BYTES, what="manifest")
@@ -197,6 +205,8 @@ def parse_manifest(raw: bytes) -> SignedManifest:
             raise VerificationError("invalid-field", f"manifest field {key!r} has the wrong type")
         if isinstance(value, str) and not 0 < len(value) <= MAX_TEXT:
             raise VerificationError("invalid-field", f"manifest field {key!r} is empty or too long")
+    _check_range("created", obj["created"], MAX_UNIX_TIME)
+    _check_range("year", obj["year"], MAX_YEAR)
     size, chunk_size = obj["size"], obj["chunk"]
     if chunk_size != chunks.CHUNK_SIZE:
         raise VerificationError("invalid-field", f"chunk size {chunk_size} is not {chunks.CHUNK_SIZE}")
@@ -241,6 +251,8 @@ def parse_manifest(raw: bytes) -> SignedManifest:
         endorsement=Endorsement.from_map(obj["endorsement"]),
         signature=obj["sig"],
     )
+    _check_range("endorsement.issued", manifest.endorsement.issued, MAX_UNIX_TIME)
+    _check_range("endorsement.valid_until", manifest.endorsement.valid_until, MAX_UNIX_TIME)
     # Signatures cover the re-encoded fields, so the wire bytes must be exactly that encoding;
     # otherwise two byte strings (two work ids) could carry one valid signature.
     if SignedManifest.from_manifest(manifest).raw != raw:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 # Validity is judged at the work's creation time, as on the mesh (no --at):
                 # works published while the artist was endorsed stay valid afterwards.
                 bundle = verified_bundle(path, trust, at=None)
-                new = store.ingest_bundle(bundle, received_at=time.time())
+                new = store.ingest_bundle(bundle)
             except CommandError as exc:
                 print(f"mesh-art: error: {printable(exc)}", file=sys.stderr)
                 failures += 1

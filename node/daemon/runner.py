@@ -218,7 +218,7 @@ class NodeDaemon:
         bundle = read_bundle(data, self.trust, at=int(time.time()))
         if self.driver is not None:
             return self.driver.ingest(bundle)
-        self.store.ingest_bundle(bundle, time.time())
+        self.store.ingest_bundle(bundle)
         self.hub.publish(WorkCompleted(bundle.work_id, None))
         return bundle.work_id
 

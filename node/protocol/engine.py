@@ -314,7 +314,7 @@ class GossipEngine:
         other = self._held.get(short)
         if other is not None and other.work_id != work_id:
             raise ShortIdCollisionError("another stored work has the same short id")
-        self.store.ingest_bundle(bundle, received_at=now)
+        self.store.ingest_bundle(bundle)
         self._hold(work_id, signed.manifest.created)
         transfer = self._transfers.get(short)
         if transfer is not None:
@@ -564,7 +564,7 @@ class GossipEngine:
             self._drop(DropReason.TAKEN_DOWN, link)
             return
         try:
-            self.store.put_manifest(signed, received_at=now)
+            self.store.put_manifest(signed)
         except StoreError as exc:
             self._drop(DropReason.of(exc.reason), link)
             self._transfers.stop_fetching(transfer)

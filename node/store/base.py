@@ -70,7 +70,7 @@ class WorkSummary:
     chunks_have: int
     chunks_total: int
     complete: bool
-    received_at: float
+    received_at: float  # Unix seconds, from the store's own wall clock when the manifest was stored
 
     @property
     def fraction(self) -> float:
@@ -81,8 +81,11 @@ class WorkSummary:
 class WorkStore(Protocol):
     """Operations every store offers. All methods are synchronous and quick."""
 
-    def put_manifest(self, signed: SignedManifest, received_at: float = 0.0) -> bool:
-        """Store a verified manifest; False if already present. Raises TakenDown/QuotaExceeded."""
+    def put_manifest(self, signed: SignedManifest) -> bool:
+        """Store a verified manifest, stamped with the store's wall clock; False if already present.
+
+        Raises TakenDown/QuotaExceeded.
+        """
         ...
 
     def get_manifest(self, work_id: bytes) -> SignedManifest | None:
@@ -109,7 +112,7 @@ class WorkStore(Protocol):
         """The whole content of a complete work, else None."""
         ...
 
-    def ingest_bundle(self, bundle: Bundle, received_at: float = 0.0) -> bool:
+    def ingest_bundle(self, bundle: Bundle) -> bool:
         """Store a verified bundle atomically; False if it was already complete."""
         ...
 

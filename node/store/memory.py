@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from node.artwork import chunks as chunking
 from node.artwork.bundle import Bundle
 from node.artwork.manifest import SignedManifest
@@ -12,8 +15,9 @@ from node.store.base import BadChunk, QuotaExceeded, Quotas, TakenDown, UnknownW
 class MemoryStore:
     """A :class:`~node.store.base.WorkStore` held in dictionaries."""
 
-    def __init__(self, quotas: Quotas | None = None) -> None:
+    def __init__(self, quotas: Quotas | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.quotas = quotas or Quotas()
+        self._clock = clock  # wall clock (Unix seconds) for ``received_at``
         self._manifests: dict[bytes, SignedManifest] = {}
         self._received: dict[bytes, float] = {}
         self._chunks: dict[bytes, dict[int, bytes]] = {}
@@ -26,7 +30,7 @@ class MemoryStore:
     def _artist_bytes(self, artist: bytes) -> int:
         return sum(self._work_bytes(s) for s in self._manifests.values() if s.manifest.artist == artist)
 
-    def put_manifest(self, signed: SignedManifest, received_at: float = 0.0) -> bool:
+    def put_manifest(self, signed: SignedManifest) -> bool:
         """See :class:`~node.store.base.WorkStore`."""
         wid = signed.work_id
         if wid in self._takedowns:
@@ -39,7 +43,7 @@ class MemoryStore:
         if self._artist_bytes(signed.manifest.artist) + need > self.quotas.per_artist_bytes:
             raise QuotaExceeded("artist quota reached")
         self._manifests[wid] = signed
-        self._received[wid] = received_at
+        self._received[wid] = self._clock()
         self._chunks[wid] = {}
         return True
 
@@ -83,7 +87,7 @@ class MemoryStore:
         held = self._chunks[work_id]
         return b"".join(held[i] for i in range(len(held)))
 
-    def ingest_bundle(self, bundle: Bundle, received_at: float = 0.0) -> bool:
+    def ingest_bundle(self, bundle: Bundle) -> bool:
         """See :class:`~node.store.base.WorkStore`."""
         wid = bundle.work_id
         if wid in self._complete:
@@ -92,7 +96,7 @@ class MemoryStore:
         for index, piece in enumerate(pieces):  # check first, so a bad bundle stores nothing
             if not bundle.signed.manifest.verify_chunk(index, piece):
                 raise BadChunk(f"chunk {index} of {wid.hex()[:8]}")
-        self.put_manifest(bundle.signed, received_at)
+        self.put_manifest(bundle.signed)
         for index, piece in enumerate(pieces):
             self.put_chunk(wid, index, piece)
         return True

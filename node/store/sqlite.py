@@ -18,7 +18,8 @@ off only so that a store created in one thread may be closed in another.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,8 +74,10 @@ class CorruptStore(StoreError):
 class SqliteStore:
     """A :class:`~node.store.base.WorkStore` in ``data_dir/store.sqlite3``."""
 
-    def __init__(self, data_dir: Path, quotas: Quotas | None = None, *, quick_check: bool = True) -> None:
+    def __init__(self, data_dir: Path, quotas: Quotas | None = None, *, quick_check: bool = True,
+                 clock: Callable[[], float] = time.time) -> None:
         self.quotas = quotas or Quotas()
+        self._clock = clock  # wall clock (Unix seconds) for ``received_at``: it must survive a reboot
         self.path = Path(data_dir) / DB_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; _transaction() issues BEGIN/COMMIT.
@@ -165,7 +168,7 @@ class SqliteStore:
         self._db.execute("UPDATE works SET complete=1 WHERE work_id=?", (signed.work_id,))
         return True
 
-    def _insert_manifest(self, signed: SignedManifest, received_at: float) -> bool:
+    def _insert_manifest(self, signed: SignedManifest) -> bool:
         """Inside a transaction: the body of :meth:`put_manifest`."""
         wid = signed.work_id
         if self.is_taken_down(wid):
@@ -182,17 +185,17 @@ class SqliteStore:
             raise QuotaExceeded("artist quota reached")
         self._db.execute(
             "INSERT INTO works (work_id, manifest, artist, cost, chunks_total, received_at) VALUES (?,?,?,?,?,?)",
-            (wid, signed.raw, signed.manifest.artist, cost, signed.manifest.chunk_count, received_at),
+            (wid, signed.raw, signed.manifest.artist, cost, signed.manifest.chunk_count, self._clock()),
         )
         self._cache[wid] = signed
         return True
 
     # -- WorkStore --------------------------------------------------------------------------
 
-    def put_manifest(self, signed: SignedManifest, received_at: float = 0.0) -> bool:
+    def put_manifest(self, signed: SignedManifest) -> bool:
         """See :class:`~node.store.base.WorkStore`."""
         with self._transaction():
-            return self._insert_manifest(signed, received_at)
+            return self._insert_manifest(signed)
 
     def get_manifest(self, work_id: bytes) -> SignedManifest | None:
         """See :class:`~node.store.base.WorkStore`."""
@@ -235,7 +238,7 @@ class SqliteStore:
             return None
         return b"".join(self._chunk_rows(work_id))
 
-    def ingest_bundle(self, bundle: Bundle, received_at: float = 0.0) -> bool:
+    def ingest_bundle(self, bundle: Bundle) -> bool:
         """See :class:`~node.store.base.WorkStore`. All or nothing, in one transaction."""
         signed = bundle.signed
         pieces = bundle.chunks()
@@ -245,7 +248,7 @@ class SqliteStore:
         with self._transaction():
             if self.is_complete(bundle.work_id):
                 return False
-            self._insert_manifest(signed, received_at)
+            self._insert_manifest(signed)
             self._db.executemany(
                 "INSERT OR IGNORE INTO chunks (work_id, idx, data) VALUES (?,?,?)",
                 ((bundle.work_id, i, p) for i, p in enumerate(pieces)),

@@ -12,7 +12,7 @@ def seeded_node(tmp_path, name, broker, bundle=None, rate=20_000.0, extra=""):
     data.mkdir()
     if bundle is not None:
         store = SqliteStore(data)
-        store.ingest_bundle(bundle, 0.0)
+        store.ingest_bundle(bundle)
         store.close()
     config = write_config(tmp_path / f"{name}.toml", data, mqtt_section(broker.port, rate) + extra)
     return Daemon(config, data)

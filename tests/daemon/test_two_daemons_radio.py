@@ -28,7 +28,7 @@ def radio_node(tmp_path, name, port, bundle=None):
     data.mkdir()
     if bundle is not None:
         store = SqliteStore(data)
-        store.ingest_bundle(bundle, 0.0)
+        store.ingest_bundle(bundle)
         store.close()
     radio = f'[radio]\ndevice = "tcp:127.0.0.1:{port}"\npreset = "SHORT_FAST"\nduty_cycle_share = 1.0\n'
     return Daemon(write_config(tmp_path / f"{name}.toml", data, radio + ENGINE), data)

@@ -97,7 +97,7 @@ def test_four_installs_from_one_kit_share_one_key_and_a_work_crosses(tmp_path: P
     bundle = make_bundle(1500, "crosses the city")
     seeded = daemon_for(roots["nemo"], "nemo")
     store = SqliteStore(seeded.data_dir)
-    store.ingest_bundle(bundle, 0.0)
+    store.ingest_bundle(bundle)
     store.close()
     receiver = daemon_for(roots["zwijger"], "zwijger")
     daemons += [seeded, receiver]

@@ -66,7 +66,7 @@ class EngineTarget:
 
     def _fresh_engine(self) -> GossipEngine:
         store = MemoryStore()
-        store.put_manifest(self.bundle.signed, received_at=self.now)
+        store.put_manifest(self.bundle.signed)
         for index, chunk in enumerate(self.bundle.chunks()):
             if index % 2 == 0:
                 store.put_chunk(self.bundle.work_id, index, chunk)

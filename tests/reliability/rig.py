@@ -64,7 +64,7 @@ def mqtt_daemon(tmp: Path, name: str, broker_port: int, rate: float, seed: Bundl
     data.mkdir(parents=True, exist_ok=True)
     if seed is not None:
         store = SqliteStore(data)
-        store.ingest_bundle(seed, 0.0)
+        store.ingest_bundle(seed)
         store.close()
     section = mqtt_section(broker_port, rate) + IP_CONTROL_LIMITS  # [engine] is the section's last table
     return Daemon(write_config(tmp / f"{name}.toml", data, section + extra), data)

@@ -25,7 +25,7 @@ def fill_until_full(daemon: NodeDaemon, emulate: bool) -> int:
     for size in (20_000, 4000, 800, 200):  # smaller and smaller, until not even a tiny work fits
         for index in range(200):
             try:
-                store.ingest_bundle(make_bundle(size, f"filler-{size}-{index}", artist=artist_key(f"f{index}")), 0.0)
+                store.ingest_bundle(make_bundle(size, f"filler-{size}-{index}", artist=artist_key(f"f{index}")))
             except StoreFull:
                 break
             fitted += 1

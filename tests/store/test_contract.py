@@ -11,18 +11,19 @@ from node.store import BadChunk, QuotaExceeded, Quotas, TakenDown, UnknownWork
 from tests.factories import artist_key, curator_key, make_bundle
 
 
-def test_manifest_is_stored_once(make_store) -> None:
-    store = make_store()
+def test_manifest_is_stored_once_stamped_by_the_stores_own_clock(make_store) -> None:
+    times = iter([1_790_000_012.5, 1_790_000_099.0])
+    store = make_store(clock=lambda: next(times))
     bundle = make_bundle(1000)
-    assert store.put_manifest(bundle.signed, received_at=12.5) is True
-    assert store.put_manifest(bundle.signed, received_at=99.0) is False
+    assert store.put_manifest(bundle.signed) is True
+    assert store.put_manifest(bundle.signed) is False
     got = store.get_manifest(bundle.work_id)
     assert got is not None and got.raw == bundle.signed.raw and got.work_id == bundle.work_id
     assert store.get_manifest(b"\x00" * 32) is None
     assert store.work_ids() == [bundle.work_id]
     (summary,) = store.summaries()
     assert (summary.chunks_have, summary.chunks_total, summary.complete) == (0, 5, False)
-    assert summary.received_at == 12.5
+    assert summary.received_at == 1_790_000_012.5  # the first storing's wall-clock time
 
 
 def test_chunks_complete_a_work_only_when_all_are_there(make_store) -> None:
@@ -64,7 +65,7 @@ def test_put_chunk_refuses_unknown_works_and_bad_chunks(make_store) -> None:
 def test_ingest_bundle_stores_everything_and_reports_repeats(make_store) -> None:
     store = make_store()
     bundle = make_bundle(3000)
-    assert store.ingest_bundle(bundle, received_at=5.0) is True
+    assert store.ingest_bundle(bundle) is True
     assert store.is_complete(bundle.work_id)
     assert store.content(bundle.work_id) == bundle.content
     assert store.ingest_bundle(bundle) is False
