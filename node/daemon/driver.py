@@ -18,12 +18,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import replace
 
 from node.artwork.bundle import Bundle
 from node.artwork.takedown import Takedown
 from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
+from node.gallery.context import Arrival
 from node.protocol.agent import GossipAgent
 from node.protocol.events import Event, FrameDropped, ManifestReceived, PeerStatus, RxInfo, WorkCompleted
 from node.transport.base import RadioMetrics, Transport
@@ -48,7 +49,7 @@ class EngineDriver:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.peers = HeardPeers()
-        self.arrivals: dict[bytes, dict[str, Any]] = {}
+        self.arrivals: dict[bytes, Arrival] = {}  # work id -> how it came, in this run
         self.timer_runs = 0
         self.engine_errors = 0
         self.closed = False
@@ -109,7 +110,9 @@ class EngineDriver:
     def ingest(self, bundle: Bundle) -> bytes:
         """Hand a verified local bundle to the engine (stored and advertised); its work id."""
         work_id = self.engine.ingest_bundle(bundle, self.now())
-        self.arrivals.setdefault(work_id, {"link": None, "at": time.time()})
+        if work_id not in self.arrivals:
+            now = time.time()
+            self.arrivals[work_id] = Arrival(at=now, link=None, completed_at=now, uploaded=True)
         self.after_input()
         return work_id
 
@@ -177,11 +180,13 @@ class EngineDriver:
         if isinstance(event, PeerStatus):
             self.peers.heard(event, time.time())
         elif isinstance(event, ManifestReceived):
-            self.arrivals.setdefault(event.work_id, {"link": event.link, "at": time.time()})
+            self.arrivals.setdefault(event.work_id, Arrival(at=time.time(), link=event.link))
             log.info("work announced work=%s link=%s", event.work_id.hex()[:16], event.link)
         elif isinstance(event, WorkCompleted):
-            self.arrivals.setdefault(event.work_id, {"link": event.link, "at": time.time()})
-            self.arrivals[event.work_id]["completed_at"] = time.time()
+            now = time.time()
+            known = self.arrivals.get(event.work_id) or Arrival(at=now, link=event.link)
+            if known.completed_at is None:
+                self.arrivals[event.work_id] = replace(known, completed_at=now)
             log.info("work complete work=%s link=%s", event.work_id.hex()[:16], event.link)
         elif isinstance(event, FrameDropped):
             log.debug("frame dropped reason=%s link=%s", event.reason, event.link)

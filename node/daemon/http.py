@@ -30,15 +30,17 @@ DAEMON_FILE = "daemon.json"
 LOOPBACK = ("127.0.0.1", "::1")
 
 
-def build_app(ctx: GalleryContext, local_status: Callable[[], dict[str, Any]] | None = None) -> web.Application:
-    """The gallery application with /api/status, /metrics and (loopback only) /api/status/local added."""
+def build_app(ctx: GalleryContext, status: Callable[[], dict[str, Any]], metrics_text: Callable[[], str],
+              local_status: Callable[[], dict[str, Any]] | None = None) -> web.Application:
+    """The gallery application with /api/status (``status``: the public document), /metrics and
+    (loopback only) /api/status/local added."""
     app = create_app(ctx)
 
     async def status_view(request: web.Request) -> web.Response:
-        return web.json_response(ctx.status(), dumps=lambda obj: json.dumps(obj, default=str))
+        return web.json_response(status(), dumps=lambda obj: json.dumps(obj, default=str))
 
     async def metrics_view(request: web.Request) -> web.Response:
-        return web.Response(text=ctx.metrics_text(), content_type="text/plain",
+        return web.Response(text=metrics_text(), content_type="text/plain",
                             headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")
 
     async def local_status_view(request: web.Request) -> web.Response:

@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Any
 from node.artwork.bundle import read_bundle
 from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import KeyFileError
-from node.artwork.keys import SecretKey, load_public, load_secret, write_keypair
+from node.artwork.keys import PublicKey, SecretKey, load_public, load_secret, write_keypair
 from node.config import ConfigError, NodeConfig
 from node.daemon.driver import EngineDriver
 from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
 from node.daemon.status import build_status, metrics_text, public_status
 from node.daemon.store_watch import StoreWatch
+from node.daemon.venues import venue_names
 from node.eventhub import EventHub
-from node.gallery.context import GalleryContext
+from node.gallery.context import Arrival, GalleryContext, HeardPeer, NodeSelf
 from node.protocol import EngineConfig, GossipEngine, LinkConfig
 from node.protocol.events import WorkCompleted
 from node.store.base import Quotas, WorkStore
@@ -112,6 +113,11 @@ def load_exhibition_kit(path: Path | None) -> Kit | None:
     except KitError as exc:
         raise ConfigError(f"[node] kit: {exc}") from None
     return kit
+
+
+def fingerprint_of(key: PublicKey) -> str:
+    """A public key's fingerprint (for the gallery's list of trusted curators)."""
+    return key.fingerprint
 
 
 def node_id_of(key: SecretKey) -> str:
@@ -225,16 +231,26 @@ class NodeDaemon:
     def gallery_context(self) -> GalleryContext:
         """What the gallery gets from the daemon."""
         assert self.store is not None
+        assert self.identity is not None
+        config = self.config
+        position = (config.lat, config.lon) if config.lat is not None and config.lon is not None else None
+        curators = self.trust.keys()
+        node = NodeSelf(name=config.name, venue=venue_names(()).name(config.venue),
+                        fingerprint=self.identity.public.fingerprint, position=position)
         return GalleryContext(
-            store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, status=self.public_status,
-            peers=lambda: self.driver.peers.records() if self.driver else [],
-            metrics_text=lambda: metrics_text(self.status()), node_name=self.config.name, venue=self.config.venue,
-            position=(self.config.lat, self.config.lon) if self.config.lat is not None and self.config.lon is not None
-            else None,
-            upload_limit_bytes=self.config.upload_limit_kb * 1024,
-            arrivals=self.driver.arrivals if self.driver else {}, gallery_url=self.config.http_public_url,
-            channel_qr_svg=self._kit_qr(),
+            store=self.store, trust=self.trust, events=self.hub, ingest=self.ingest, node=node,
+            peers=self.heard_peers, arrival=self.arrival, venues=lambda: venue_names(self.heard_peers()),
+            upload_limit_bytes=config.upload_limit_kb * 1024, gallery_url=config.http_public_url,
+            channel_qr_svg=self._kit_qr(), trusted_curators=tuple(map(fingerprint_of, curators)),
         )
+
+    def heard_peers(self) -> list[HeardPeer]:
+        """The nodes heard, most recently heard first (none without an engine)."""
+        return self.driver.peers.records() if self.driver else []
+
+    def arrival(self, work_id: bytes) -> Arrival | None:
+        """How ``work_id`` reached this node in this run, if it did."""
+        return self.driver.arrivals.get(work_id) if self.driver else None
 
     def _kit_qr(self) -> str | None:
         if self.kit is None:
@@ -293,7 +309,8 @@ class NodeDaemon:
             await self._shutdown()
 
     async def _start_http(self) -> HttpServer:
-        app = build_app(self.gallery_context(), local_status=self.status)
+        app = build_app(self.gallery_context(), status=self.public_status,
+                        metrics_text=lambda: metrics_text(self.status()), local_status=self.status)
         try:
             return await start_http(app, self.config.http_host, self.config.http_port)
         except OSError as exc:
