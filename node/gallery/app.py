@@ -4,6 +4,7 @@ Routes (work ids are 64 hex digits; anything else is a 404):
 
     /                     works grid          /works/{id}          one work
     /media/{id}           content (Range)     /media/{id}/prefix   chunks received so far
+    /waveform/{id}        an audio work's waveform (PNG, drawn once)
     /preview/{id}         signed preview      /cards/{id}          grid card fragment
     /events               Server-Sent Events  /network  /about     pages
     /upload               artist upload       /static/{name}       CSS and JS
@@ -27,9 +28,9 @@ from node.gallery.live import LiveFeed
 from node.gallery.render import Renderer
 from node.gallery.security import add_security_headers, error_pages
 from node.gallery.state import STATE, GalleryState
+from node.gallery.waveform import Waveforms
 
 WORK = "{work_id:[0-9a-f]{64}}"
-KNOWN_ERRORS = frozenset({"error_400", "error_403", "error_404", "error_405", "error_410", "error_413", "error_500"})
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -40,15 +41,16 @@ def create_app(ctx: GalleryContext) -> web.Application:
     )
     static_files = media.load_static()
     renderer = Renderer({
-        "node_name": ctx.node_name,
-        "venue": ctx.venue,
+        "node_name": ctx.node.name,
+        "venue": ctx.node.venue,
         "asset_version": media.static_version(static_files),
-        "known_errors": KNOWN_ERRORS,
     })
     cache = PageCache(clock=lambda: asyncio.get_running_loop().time())
-    feed = LiveFeed(ctx.events, ctx.store, on_change=cache.invalidate)
+    waveforms = Waveforms(ctx.store)
+    feed = LiveFeed(ctx.events, ctx.store, on_change=cache.invalidate, on_complete=waveforms.render)
     clients = ClientTable(ctx.client_limits)
-    app[STATE] = GalleryState(ctx=ctx, renderer=renderer, cache=cache, feed=feed, clients=clients)
+    app[STATE] = GalleryState(ctx=ctx, renderer=renderer, cache=cache, feed=feed, clients=clients,
+                              waveforms=waveforms)
     app[CLIENTS] = clients  # the daemon's server counts connections in the same table
     app[media.STATIC] = static_files
     app.on_response_prepare.append(add_security_headers)
@@ -62,6 +64,7 @@ def create_app(ctx: GalleryContext) -> web.Application:
     router.add_get(f"/media/{WORK}", media.work_content)
     router.add_get(f"/media/{WORK}/prefix", media.work_prefix)
     router.add_get(f"/preview/{WORK}", media.work_preview)
+    router.add_get(f"/waveform/{WORK}", media.work_waveform)
     router.add_get("/events", live.events_stream)
     router.add_get("/network", pages.network_page)
     router.add_get("/about", pages.about_page)

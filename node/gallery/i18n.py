@@ -1,5 +1,9 @@
 """Interface languages: the translated UI strings and choosing a language per request.
 
+The strings are gettext catalogues, ``node/gallery/locales/{nl,en}.po`` (monolingual: message
+ids are keys, ``en.po`` holds the English source texts), read with Babel at start-up, so
+translators can use Weblate or Poedit. Placeholders are Python ``%(name)s`` format.
+
 A visitor's language comes from ``?lang=`` (which also sets a cookie), then the cookie, then
 the browser's Accept-Language header, then English. Metadata texts are language maps in the
 manifest; :func:`pick` chooses one and reports which language it actually is, so templates can
@@ -8,32 +12,59 @@ mark a fallback with its own ``lang`` attribute.
 
 from __future__ import annotations
 
-import json
+import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "lang"
 
 
+def read_catalogue(lang: str) -> Catalog:
+    """The ``.po`` catalogue of ``lang`` from ``node/gallery/locales``."""
+    path = resources.files("node.gallery") / "locales" / f"{lang}.po"
+    with path.open("rb") as po:
+        return read_po(po, locale=lang, domain="gallery")
+
+
 def load_catalogues() -> dict[str, dict[str, str]]:
-    """Every locale file in ``node/gallery/locales`` as language -> key -> text."""
-    folder = resources.files("node.gallery") / "locales"
-    return {lang: json.loads((folder / f"{lang}.json").read_text("utf-8")) for lang in LANGUAGES}
+    """Every catalogue as language -> message id -> translated text (untranslated ones left out)."""
+    return {lang: {str(m.id): str(m.string) for m in read_catalogue(lang) if m.id and m.string}
+            for lang in LANGUAGES}
+
+
+def translations(catalogue: Catalog) -> Translations:
+    """gettext translations compiled in memory from a ``.po`` catalogue."""
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return Translations(compiled, domain="gallery")
 
 
 class Translator:
-    """Looks up UI strings for one language; a missing key is a bug, so it raises."""
+    """Looks up UI strings for one language; a missing message is a bug, so it raises."""
 
-    def __init__(self, lang: str, catalogue: dict[str, str]) -> None:
+    def __init__(self, lang: str) -> None:
         self.lang = lang
-        self._catalogue = catalogue
+        catalogue = read_catalogue(lang)
+        self.translations = translations(catalogue)
+        self._known = {str(m.id) for m in catalogue if m.id and m.string}
 
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self._catalogue[key]
-        return text.format(**values) if values else text
+    def gettext(self, key: str) -> str:
+        """The text of message ``key``; KeyError when the catalogue lacks it."""
+        if key not in self._known:
+            raise KeyError(f"no message {key!r} in the {self.lang} catalogue")
+        return str(self.translations.gettext(key))
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.gettext(key)
+        return text % values if values else text
 
 
 def parse_accept_language(header: str) -> str | None:

@@ -33,10 +33,12 @@ Message = dict[str, Any]
 class LiveFeed:
     """Fan-out of store events to SSE streams, and the page-cache invalidation hook."""
 
-    def __init__(self, events: EventHub, store: WorkStore, on_change: Callable[[], None]) -> None:
+    def __init__(self, events: EventHub, store: WorkStore, on_change: Callable[[], None],
+                 on_complete: Callable[[bytes], object] = lambda work_id: None) -> None:
         self._events = events
         self._store = store
         self._on_change = on_change
+        self._on_complete = on_complete  # e.g. draw an audio work's waveform, once, at ingest
         self._streams: set[asyncio.Queue[Message | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.closing = False
@@ -55,6 +57,7 @@ class LiveFeed:
         if isinstance(event, ManifestReceived):
             return {"type": "work", "id": event.work_id.hex()}
         if isinstance(event, WorkCompleted):
+            self._on_complete(event.work_id)
             return {"type": "complete", "id": event.work_id.hex()}
         if isinstance(event, WorkTakenDown):
             return {"type": "takedown", "id": event.work_id.hex()}

@@ -134,6 +134,16 @@ async def work_preview(request: web.Request) -> web.Response:
     return bytes_response(request, m.preview, mime, "p" + signed.work_id.hex())
 
 
+async def work_waveform(request: web.Request) -> web.Response:
+    """``GET /waveform/{id}``: the picture of a complete audio work's sound."""
+    state = request.app[STATE]
+    signed = find_work(state, request.match_info["work_id"])
+    drawn = state.waveforms.render(signed.work_id)
+    if drawn is None:
+        raise web.HTTPNotFound()
+    return bytes_response(request, drawn.png, "image/png", "wf" + signed.work_id.hex())
+
+
 async def channel_qr(request: web.Request) -> web.Response:
     """``GET /about/channel.svg``: the Meshtastic channel QR code, when the node has one."""
     svg = request.app[STATE].ctx.channel_qr_svg

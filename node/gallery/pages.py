@@ -6,16 +6,25 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 
 from node.artwork.errors import VerificationError
 from node.artwork.manifest import verify_manifest
+from node.gallery.context import Arrival, VenueNames
 from node.gallery.i18n import LANGUAGES, Translator
 from node.gallery.media import find_work
 from node.gallery.netmap import network_map, page_count
-from node.gallery.present import WorkView, iso_datetime, jsonld, jsonld_script_text, work_view
+from node.gallery.present import (
+    WorkView,
+    decode_text,
+    iso_datetime,
+    jsonld,
+    jsonld_script_text,
+    opening_lines,
+    work_kind,
+    work_view,
+)
 from node.gallery.render import request_language
 from node.gallery.state import STATE, GalleryState
 from node.store.base import WorkSummary
@@ -25,9 +34,34 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 48
 
 
+def _view(state: GalleryState, summary: WorkSummary, lang: str, venues: VenueNames,
+          have: set[int] | None = None) -> WorkView:
+    """One work's view, with its text tile's opening lines or its waveform when it has them."""
+    m = summary.signed.manifest
+    opening, seconds = "", None
+    kind = work_kind(m.mime)
+    if summary.complete and kind == "text":
+        opening = opening_lines(decode_text(state.ctx.store.content(summary.work_id) or b"", m.mime))
+    elif summary.complete and kind == "audio":
+        drawn = state.waveforms.render(summary.work_id)
+        seconds = drawn.seconds if drawn is not None else None
+    return work_view(summary, lang, have, venues=venues, opening=opening, waveform_seconds=seconds)
+
+
 def _sorted_views(state: GalleryState, lang: str) -> list[WorkView]:
+    """Every work, newest first by the store's wall-clock arrival stamp."""
     summaries = sorted(state.ctx.store.summaries(), key=lambda s: (-s.received_at, s.work_id))
-    return [work_view(s, lang) for s in summaries]
+    venues = state.ctx.venues()
+    return [_view(state, s, lang, venues) for s in summaries]
+
+
+def featured_work(state: GalleryState, lang: str) -> WorkView | None:
+    """The work the welcome page shows: the newest one, which may still be arriving."""
+    summaries = state.ctx.store.summaries()
+    if not summaries:
+        return None
+    newest = min(summaries, key=lambda s: (-s.received_at, s.work_id))
+    return _view(state, newest, lang, state.ctx.venues())
 
 
 def render_works(state: GalleryState, lang: str, page: int) -> str:
@@ -73,16 +107,10 @@ async def works_page(request: web.Request) -> web.Response:
 
 def _summary(state: GalleryState, work_hex: str) -> tuple[WorkSummary, set[int]]:
     signed = find_work(state, work_hex)
-    store = state.ctx.store
-    have = store.have_chunks(signed.work_id)
-    arrival = state.ctx.arrivals.get(signed.work_id, {})
-    received = arrival.get("time")
-    summary = WorkSummary(
-        work_id=signed.work_id, signed=signed, chunks_have=len(have),
-        chunks_total=signed.manifest.chunk_count, complete=store.is_complete(signed.work_id),
-        received_at=float(received) if isinstance(received, int | float) else 0.0,
-    )
-    return summary, have
+    summary = state.ctx.store.summary(signed.work_id)
+    if summary is None:  # taken down between the two reads
+        raise web.HTTPNotFound()
+    return summary, state.ctx.store.have_chunks(signed.work_id)
 
 
 def _verified_here(state: GalleryState, summary: WorkSummary) -> bool:
@@ -99,31 +127,16 @@ def _verified_here(state: GalleryState, summary: WorkSummary) -> bool:
     return known
 
 
-def _arrival_text(t: Translator, arrival: dict[str, Any]) -> str:
+def _arrival_text(t: Translator, received_at: float, arrival: Arrival | None) -> str:
+    """When the work was stored here (the store's stamp), and how it came in this run."""
     parts: list[str] = []
-    when = arrival.get("time")
-    if isinstance(when, int | float) and when > 0:
-        parts.append(t("arrival_when", when=iso_datetime(when)))
-    if arrival.get("link"):
-        parts.append(t("arrival_link", link=str(arrival["link"])))
-    hops = arrival.get("hops")
-    if isinstance(hops, int):
-        parts.append(t("hops", hops=hops))
-    if arrival.get("uploaded"):
+    if received_at > 0:
+        parts.append(t("prov_arrival_received", when=iso_datetime(received_at)))
+    if arrival is not None and arrival.uploaded:
         parts.append(t("arrival_uploaded"))
+    elif arrival is not None and arrival.link:
+        parts.append(t("arrival_link", link=arrival.link))
     return ", ".join(parts)
-
-
-def _text_content(content: bytes, mime: str) -> str:
-    charset = "utf-8"
-    for param in mime.split(";")[1:]:
-        name, _, value = param.strip().partition("=")
-        if name.lower() == "charset" and value:
-            charset = value.strip('"')
-    try:
-        return content.decode(charset, errors="replace")
-    except LookupError:
-        return content.decode("utf-8", errors="replace")
 
 
 async def work_page(request: web.Request) -> web.Response:
@@ -131,18 +144,18 @@ async def work_page(request: web.Request) -> web.Response:
     state = request.app[STATE]
     lang = request_language(request)
     summary, have = _summary(state, request.match_info["work_id"])
-    view = work_view(summary, lang, have)
+    view = _view(state, summary, lang, state.ctx.venues(), have)
     m = summary.signed.manifest
     text = ""
     if view.complete and view.kind == "text":
-        text = _text_content(state.ctx.store.content(summary.work_id) or b"", m.mime)
+        text = decode_text(state.ctx.store.content(summary.work_id) or b"", m.mime)
     base_url = f"{request.scheme}://{request.host}"
     t = state.renderer.translators[lang]
     return state.renderer.page(
         request, "work.html", nav="works", w=view, text_content=text,
         titles=sorted(m.title.items()), verified=_verified_here(state, summary),
-        arrival=_arrival_text(t, state.ctx.arrivals.get(summary.work_id, {})),
-        jsonld_text=jsonld_script_text(jsonld(summary.signed, base_url, view.complete)),
+        arrival=_arrival_text(t, summary.received_at, state.ctx.arrival(summary.work_id)),
+        jsonld_text=jsonld_script_text(jsonld(summary.signed, base_url, view.complete, view.origin)),
         uploaded=request.query.get("uploaded") == "1",
     )
 
@@ -152,7 +165,7 @@ async def card_fragment(request: web.Request) -> web.Response:
     state = request.app[STATE]
     lang = request_language(request)
     summary, _ = _summary(state, request.match_info["work_id"])
-    html = state.renderer.render("card.html", lang, work=work_view(summary, lang))
+    html = state.renderer.render("card.html", lang, work=_view(state, summary, lang, state.ctx.venues()))
     return state.renderer.respond(request, html)
 
 
@@ -177,7 +190,7 @@ async def network_page(request: web.Request) -> web.Response:
     heard = state.ctx.peers()
     if page > page_count(len(heard)):
         raise web.HTTPNotFound()
-    net = network_map(heard, state.ctx.position, page)
+    net = network_map(heard, state.ctx.node.position, page, venues=state.ctx.venues())
     return state.renderer.page(
         request, "network.html", nav="network", net=net, ago=_ago(state.renderer.translators[lang], time.time())
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from node.gallery.pages import featured_work
+from node.gallery.render import request_language
 from node.gallery.state import STATE, GalleryState
 
 MAX_CLIENTS = 4096
@@ -49,13 +51,19 @@ async def connectivity_check(request: web.Request) -> web.Response:
         return web.Response(status=status, text=body, content_type=mime, headers=no_store)
     if request.path in ("/hotspot-detect.html", "/library/test/success.html"):
         # Apple's mini-browser shows whatever is returned when it is not "Success".
-        return state.renderer.page(request, "welcome.html")
+        return welcome_page(request)
     raise web.HTTPFound(_welcome_url(state), headers=no_store)
 
 
 async def welcome(request: web.Request) -> web.Response:
     """``GET /welcome``: the splash page the portal opens."""
-    return request.app[STATE].renderer.page(request, "welcome.html")
+    return welcome_page(request)
+
+
+def welcome_page(request: web.Request) -> web.Response:
+    """The splash page: the exhibition's title and its newest work (or the one arriving)."""
+    state = request.app[STATE]
+    return state.renderer.page(request, "welcome.html", featured=featured_work(state, request_language(request)))
 
 
 async def enter(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from typing import Any
 from node.artwork.keys import fingerprint
 from node.artwork.licences import licence_name
 from node.artwork.manifest import SignedManifest
+from node.gallery.context import VenueNames
 from node.gallery.i18n import LangText, pick
 from node.store.base import WorkSummary
 
@@ -66,6 +67,8 @@ class WorkView:
     curator_fingerprint: str
     endorsed_name: str
     endorsed_until: int | None
+    opening: str = ""  # a text work's first lines, for its typographic tile
+    waveform_seconds: float | None = None  # an audio work whose waveform is drawn: its length
 
     @property
     def percent(self) -> int:
@@ -100,9 +103,34 @@ def prefix_length(have: set[int]) -> int:
     return count
 
 
-def work_view(summary: WorkSummary, lang: str, have: set[int] | None = None) -> WorkView:
-    """Build the view of a stored work; ``have`` (held chunk indices) enables prefix display."""
+def decode_text(content: bytes, mime: str) -> str:
+    """A text work's content in the charset its MIME type names (UTF-8 otherwise), never failing."""
+    charset = "utf-8"
+    for param in mime.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip('"')
+    try:
+        return content.decode(charset, errors="replace")
+    except LookupError:
+        return content.decode("utf-8", errors="replace")
+
+
+def opening_lines(text: str, lines: int = 5, chars: int = 180) -> str:
+    """The first non-empty ``lines`` of ``text``, at most ``chars`` characters, for a tile."""
+    kept = [line.strip() for line in text.splitlines() if line.strip()][:lines]
+    joined = "\n".join(kept)
+    return joined if len(joined) <= chars else joined[: chars - 1].rstrip() + "…"
+
+
+def work_view(summary: WorkSummary, lang: str, have: set[int] | None = None, *, venues: VenueNames | None = None,
+              opening: str = "", waveform_seconds: float | None = None) -> WorkView:
+    """Build the view of a stored work; ``have`` (held chunk indices) enables prefix display.
+
+    ``venues`` turns the manifest's venue of origin (often a profile id) into its name.
+    """
     m = summary.signed.manifest
+    origin = (venues or VenueNames()).name(m.origin) if m.origin else None
     return WorkView(
         id=summary.work_id.hex(),
         title=pick(m.title, lang),
@@ -118,7 +146,7 @@ def work_view(summary: WorkSummary, lang: str, have: set[int] | None = None) -> 
         mime=m.mime,
         size=m.size,
         created=m.created,
-        origin=m.origin,
+        origin=origin,
         kind=work_kind(m.mime),
         has_preview=m.preview is not None,
         complete=summary.complete,
@@ -130,6 +158,8 @@ def work_view(summary: WorkSummary, lang: str, have: set[int] | None = None) -> 
         curator_fingerprint=fingerprint(m.endorsement.curator),
         endorsed_name=m.endorsement.name,
         endorsed_until=m.endorsement.valid_until,
+        opening=opening,
+        waveform_seconds=waveform_seconds,
     )
 
 
@@ -147,7 +177,7 @@ def _lang_values(field_map: dict[str, str]) -> list[dict[str, str]]:
     return [{"@language": lang, "@value": text} for lang, text in sorted(field_map.items()) if text]
 
 
-def jsonld(signed: SignedManifest, base_url: str, complete: bool) -> dict[str, Any]:
+def jsonld(signed: SignedManifest, base_url: str, complete: bool, origin: str | None = None) -> dict[str, Any]:
     """schema.org VisualArtwork for one work, following the NDE profile's field choices."""
     m = signed.manifest
     wid = signed.work_id.hex()
@@ -183,7 +213,7 @@ def jsonld(signed: SignedManifest, base_url: str, complete: bool) -> dict[str, A
     if m.alt:
         doc["accessibilitySummary"] = _lang_values(m.alt)
     if m.origin:
-        doc["locationCreated"] = {"@type": "Place", "name": m.origin}
+        doc["locationCreated"] = {"@type": "Place", "name": origin or m.origin}
     return doc
 
 

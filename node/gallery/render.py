@@ -7,7 +7,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from node.gallery.i18n import LANG_COOKIE, LANGUAGES, Translator, choose_language, load_catalogues
+from node.gallery.i18n import LANG_COOKIE, LANGUAGES, Translator, choose_language
 from node.gallery.present import iso_date, iso_datetime
 
 HTML_TYPE = "text/html"
@@ -31,18 +31,30 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
         )
         self.env.filters["date"] = iso_date
         self.env.filters["datetime"] = iso_datetime
         self.env.globals.update(globals_)
-        catalogues = load_catalogues()
-        self.translators = {lang: Translator(lang, catalogues[lang]) for lang in LANGUAGES}
+        self.translators = {lang: Translator(lang) for lang in LANGUAGES}
+        translators = self.translators
+
+        # Templates call ``_("key", name=value)``; the page's ``lang`` picks the catalogue.
+        @jinja2.pass_context
+        def gettext(context: jinja2.runtime.Context, key: str) -> str:
+            return translators[context["lang"]].gettext(key)
+
+        @jinja2.pass_context
+        def ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
+            return translators[context["lang"]].gettext(singular if n == 1 else plural)
+
+        self.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
     def render(self, template: str, lang: str, **values: Any) -> str:
         """Render ``template`` in ``lang``; ``values`` become template variables."""
         other = next(code for code in LANGUAGES if code != lang)
         values.setdefault("nav", "")
-        return self.env.get_template(template).render(t=self.translators[lang], lang=lang, other_lang=other, **values)
+        return self.env.get_template(template).render(lang=lang, other_lang=other, **values)
 
     def respond(self, request: web.Request, body: str | bytes, status: int = 200) -> web.Response:
         """An HTML response that remembers an explicit ``?lang=`` choice in a cookie."""

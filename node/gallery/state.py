@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from node.gallery.cache import PageCache
     from node.gallery.live import LiveFeed
     from node.gallery.render import Renderer
+    from node.gallery.waveform import Waveforms
 
 
 @dataclass
@@ -25,6 +26,7 @@ class GalleryState:
     cache: PageCache
     feed: LiveFeed
     clients: ClientTable
+    waveforms: Waveforms
     verified: dict[bytes, bool] = field(default_factory=dict)  # work id -> chain re-verified here
     portal_clients: set[str] = field(default_factory=set)  # addresses that entered via the portal
 

@@ -136,6 +136,10 @@ class WorkStore(Protocol):
         """A summary of every stored work."""
         ...
 
+    def summary(self, work_id: bytes) -> WorkSummary | None:
+        """The summary of one stored work, or None."""
+        ...
+
     def delete_work(self, work_id: bytes) -> None:
         """Remove a work's manifest and chunks."""
         ...

@@ -123,17 +123,21 @@ class MemoryStore:
 
     def summaries(self) -> list[WorkSummary]:
         """See :class:`~node.store.base.WorkStore`."""
-        return [
-            WorkSummary(
-                work_id=wid,
-                signed=self._manifests[wid],
-                chunks_have=len(self._chunks[wid]),
-                chunks_total=self._manifests[wid].manifest.chunk_count,
-                complete=wid in self._complete,
-                received_at=self._received[wid],
-            )
-            for wid in self.work_ids()
-        ]
+        return [self._summary(wid) for wid in self.work_ids()]
+
+    def summary(self, work_id: bytes) -> WorkSummary | None:
+        """See :class:`~node.store.base.WorkStore`."""
+        return self._summary(work_id) if work_id in self._manifests else None
+
+    def _summary(self, wid: bytes) -> WorkSummary:
+        return WorkSummary(
+            work_id=wid,
+            signed=self._manifests[wid],
+            chunks_have=len(self._chunks[wid]),
+            chunks_total=self._manifests[wid].manifest.chunk_count,
+            complete=wid in self._complete,
+            received_at=self._received[wid],
+        )
 
     def delete_work(self, work_id: bytes) -> None:
         """See :class:`~node.store.base.WorkStore`."""

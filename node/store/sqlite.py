@@ -281,24 +281,23 @@ class SqliteStore:
         """See :class:`~node.store.base.WorkStore`."""
         return [bytes(r[0]) for r in self._db.execute("SELECT work_id FROM works ORDER BY work_id")]
 
+    _SUMMARY = ("SELECT w.work_id, w.manifest, w.chunks_total, w.complete, w.received_at, "
+                "(SELECT COUNT(*) FROM chunks c WHERE c.work_id = w.work_id) FROM works w ")
+
     def summaries(self) -> list[WorkSummary]:
         """See :class:`~node.store.base.WorkStore`."""
-        rows = self._db.execute(
-            "SELECT w.work_id, w.manifest, w.chunks_total, w.complete, w.received_at, "
-            "(SELECT COUNT(*) FROM chunks c WHERE c.work_id = w.work_id) "
-            "FROM works w ORDER BY w.work_id"
-        ).fetchall()
-        return [
-            WorkSummary(
-                work_id=bytes(wid),
-                signed=self._signed(bytes(wid), bytes(raw)),
-                chunks_have=have,
-                chunks_total=total,
-                complete=bool(complete),
-                received_at=received_at,
-            )
-            for wid, raw, total, complete, received_at, have in rows
-        ]
+        rows = self._db.execute(self._SUMMARY + "ORDER BY w.work_id").fetchall()
+        return [self._summary_of(*row) for row in rows]
+
+    def summary(self, work_id: bytes) -> WorkSummary | None:
+        """See :class:`~node.store.base.WorkStore`."""
+        row = self._db.execute(self._SUMMARY + "WHERE w.work_id=?", (work_id,)).fetchone()
+        return None if row is None else self._summary_of(*row)
+
+    def _summary_of(self, wid: bytes, raw: bytes, total: int, complete: int, received_at: float,
+                    have: int) -> WorkSummary:
+        return WorkSummary(work_id=bytes(wid), signed=self._signed(bytes(wid), bytes(raw)), chunks_have=have,
+                           chunks_total=total, complete=bool(complete), received_at=received_at)
 
     def _delete(self, work_id: bytes) -> None:
         self._db.execute("DELETE FROM chunks WHERE work_id=?", (work_id,))

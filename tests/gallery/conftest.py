@@ -1,19 +1,22 @@
-"""Fixtures: a store filled with works of every kind, and an aiohttp test client on the gallery."""
+"""Fixtures: a real daemon whose store holds works of every kind, and a test client on its gallery."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.artwork.bundle import Bundle
+from node.daemon.runner import NodeDaemon
 from node.gallery.app import create_app
 from node.gallery.context import GalleryContext
-from node.store.memory import MemoryStore
-from tests.gallery.helpers import add_partial, audio_work, image_work, make_context, poem_work, svg_work
+from tests.gallery.artworks import audio_work, image_work, poem_work, svg_work
+from tests.gallery.node import NEMO, running_nodes, seed_store
 
 
 @dataclass
@@ -40,18 +43,25 @@ def works() -> Works:
     )
 
 
-def fill_store(works: Works) -> MemoryStore:
-    store = MemoryStore()
-    now = time.time()
-    for age, bundle in enumerate(works.complete()):
-        store.ingest_bundle(bundle, now - 60 * (age + 1))
-    add_partial(store, works.partial, works.partial_chunks, now)
-    return store
+def fill_store(works: Works, data_dir: Path, now: float | None = None) -> None:
+    """The complete works a minute apart (the first listed newest), then the partial one, now."""
+    now = time.time() if now is None else now
+    complete = works.complete()
+    stamps = iter([now - 60 * (age + 1) for age in reversed(range(len(complete)))] + [now])
+    seed_store(data_dir, reversed(complete), [(works.partial, works.partial_chunks)], clock=lambda: next(stamps))
+
+
+@pytest_asyncio.fixture
+async def daemon(works: Works, tmp_path: Path) -> AsyncIterator[NodeDaemon]:
+    """A standalone node at NEMO (the real daemon, store and gallery context)."""
+    fill_store(works, tmp_path / NEMO.id)
+    async with running_nodes(tmp_path, [NEMO]) as nodes:
+        yield nodes[NEMO.id]
 
 
 @pytest.fixture
-def ctx(works: Works) -> GalleryContext:
-    return make_context(fill_store(works))
+def ctx(daemon: NodeDaemon) -> GalleryContext:
+    return daemon.gallery_context()
 
 
 @pytest_asyncio.fixture

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import re
 
+from dataclasses import replace
+
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.artwork.keys import fingerprint
 from node.gallery.app import create_app
-from node.store.memory import MemoryStore
+from node.daemon.peers import HeardPeers
+from node.protocol.events import PeerStatus
 from tests.factories import make_bundle
-from tests.gallery.helpers import heard_peer, make_context, work_bundle
+from tests.gallery.artworks import VENUE_NAMES, work_bundle
+from tests.gallery.node import NEMO, running_nodes, seed_store
+
+def beacon(venue: str, key: bytes, lat: float | None, lon: float | None, *, airtime_permille: int = 20,
+           snr: float | None = 4.0) -> PeerStatus:
+    """A verified beacon as the engine reports it."""
+    return PeerStatus(node_key=key, venue=venue, lat=lat, lon=lon, version="0.1.0", uptime_s=60,
+                      airtime_permille=airtime_permille, works_held=3, link="lora", snr=snr, rssi=-100.0)
+
 
 ANCHOR = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -26,7 +37,8 @@ async def test_works_page_lists_every_work_with_title_artist_and_origin(client, 
         assert m.title["en"] in html
         assert m.creator in html
         if m.origin:
-            assert f"from {m.origin}" in html
+            assert f"from {VENUE_NAMES[m.origin]}" in html
+            assert f"from {m.origin}<" not in html  # never the raw venue id
     assert '<html lang="en">' in html
 
 
@@ -78,8 +90,9 @@ async def test_image_work_page_has_metadata_attribution_and_provenance(client, w
     response = await client.get(f"/works/{image.work_id.hex()}", headers={"Accept-Language": "en"})
     html = await response.text()
     assert f'<img src="/media/{image.work_id.hex()}" alt="{m.alt["en"]}" lang="en"' in html
-    for value in (m.artform, m.medium, str(m.year), m.origin, m.mime, image.work_id.hex()):
+    for value in (m.artform, m.medium, str(m.year), VENUE_NAMES[m.origin], m.mime, image.work_id.hex()):
         assert value in html
+    assert f"<dd>{m.origin}</dd>" not in html
     # TASL: title, author, source, licence (with rel=license to the canonical URI)
     assert f'<cite lang="en">{m.title["en"]}</cite>' in html
     assert f'<a rel="license" href="{m.license}">CC BY-SA 4.0</a>' in html
@@ -89,21 +102,12 @@ async def test_image_work_page_has_metadata_attribution_and_provenance(client, w
     assert "The whole file matches its signed SHA-256 hash." in html
 
 
-async def test_provenance_shows_arrival_path(ctx, works):
-    image = works.images[0]
-    ctx.arrivals[image.work_id] = {"link": "lora", "time": 1_790_000_000, "hops": 2}
-    async with TestClient(TestServer(create_app(ctx))) as client:
-        html = await (await client.get(f"/works/{image.work_id.hex()}?lang=en")).text()
-    assert "on 2026-09-21 14:13 UTC, over lora, 2 hops" in html
-
-
-async def test_work_not_verifying_against_local_trust_is_flagged(ctx):
+async def test_work_not_verifying_against_local_trust_is_flagged(ctx, make_client):
     rogue = make_bundle(300, "rogue")  # endorsed by the test curator...
     ctx.store.ingest_bundle(rogue)
     from node.artwork import TrustAnchors
 
-    ctx.trust = TrustAnchors([])  # ...whom this node does not trust
-    async with TestClient(TestServer(create_app(ctx))) as client:
+    async with make_client(replace(ctx, trust=TrustAnchors([]))) as client:  # ...whom this node does not trust
         html = await (await client.get(f"/works/{rogue.work_id.hex()}?lang=en")).text()
     assert "do not verify" in html and "Signatures verified" not in html
 
@@ -140,7 +144,7 @@ async def test_partial_progressive_image_page_shows_received_prefix(client, work
     assert f"{n} of {works.partial.signed.manifest.chunk_count} pieces received" in html
 
 
-async def test_script_and_handler_payloads_are_escaped_in_every_field(works):
+async def test_script_and_handler_payloads_are_escaped_in_every_field(works, tmp_path, make_client):
     payload = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'</script>'
     hostile = work_bundle(
         b"\x89PNG not really", "image/png",
@@ -148,9 +152,8 @@ async def test_script_and_handler_payloads_are_escaped_in_every_field(works):
         description={"en": "D" + payload, "nl": "D" + payload}, alt={"en": "A" + payload, "nl": "A" + payload},
         artform="F" + payload, medium="M" + payload, attribution="B" + payload,
     )
-    store = MemoryStore()
-    store.ingest_bundle(hostile)
-    async with TestClient(TestServer(create_app(make_context(store)))) as client:
+    seed_store(tmp_path / NEMO.id, [hostile])
+    async with running_nodes(tmp_path, [NEMO]) as nodes, make_client(nodes[NEMO.id].gallery_context()) as client:
         for path in ("/", f"/works/{hostile.work_id.hex()}", f"/cards/{hostile.work_id.hex()}"):
             html = await (await client.get(path)).text()
             assert "<script>alert" not in html and "<img src=x" not in html
@@ -161,11 +164,10 @@ async def test_script_and_handler_payloads_are_escaped_in_every_field(works):
         assert json.loads(ld_text)["creator"]["name"] == "C" + payload
 
 
-async def test_works_page_stays_under_50_kb_with_200_works():
-    store = MemoryStore()
-    for index in range(200):
-        store.ingest_bundle(make_bundle(300, f"w{index:03}", mime="image/jpeg"), float(index))
-    async with TestClient(TestServer(create_app(make_context(store)))) as client:
+async def test_works_page_stays_under_50_kb_with_200_works(tmp_path, make_client):
+    seed_store(tmp_path / NEMO.id, [make_bundle(300, f"w{index:03}", mime="image/jpeg") for index in range(200)])
+    async with running_nodes(tmp_path, [NEMO]) as nodes, make_client(nodes[NEMO.id].gallery_context()) as client:
+        store = nodes[NEMO.id].store
         response = await client.get("/", headers={"Accept-Encoding": "identity"})
         body = await response.read()
         assert response.status == 200 and "Content-Encoding" not in response.headers
@@ -193,32 +195,12 @@ async def test_card_fragment_is_one_list_item(client, works):
     assert works.poem.signed.manifest.creator in html
 
 
-async def test_network_page_draws_peers_on_an_inline_svg_map(ctx):
-    ctx.peers = lambda: [
-        heard_peer("Waag Futurelab", b"\x01" * 32, 52.37275, 4.90026, snr=6.0, rssi=-90, airtime_permille=42,
-                   works_held=12),
-        heard_peer("Pakhuis de Zwijger", b"\x02" * 32, 52.3765, 4.92232, snr=-14.5, rssi=-121,
-                   airtime_permille=120),
-        heard_peer("Somewhere unknown", b"\x03" * 32, snr=None),
-    ]
-    ctx.position = (52.3744, 4.8896)
-    async with TestClient(TestServer(create_app(ctx))) as client:
-        html = await (await client.get("/network?lang=en")).text()
-    svg = html[html.index("<svg"): html.index("</svg>")]
-    assert svg.count('class="peer') == 2 and 'class="home"' in svg
-    assert svg.count("<line") == 2  # both placed peers were heard directly (beacons travel one hop)
-    assert "Waag Futurelab" in svg and "Somewhere unknown" not in svg
-    assert "Somewhere unknown" in html  # still listed in the table
-    assert fingerprint(b"\x01" * 32) in html
-    assert "4.2% of the 10.0% limit" in html and "over the limit" in html
-    assert "good signal" in html and "weak signal" in html
-    assert "http" not in svg  # no tiles, no external references
-
-
-async def test_network_page_pages_through_many_peers(ctx):
-    heard = [heard_peer(f"venue {i:03d}", bytes([i]) * 32, 52.37 + i / 1000, 4.9) for i in range(1, 121)]
-    ctx.peers = lambda: heard
-    async with TestClient(TestServer(create_app(ctx))) as client:
+async def test_network_page_pages_through_many_peers(ctx, make_client):
+    table = HeardPeers()  # the daemon's own table of nodes heard
+    for i in range(1, 121):
+        for _ in range(2):  # a second fresh beacon moves a node past probation
+            table.heard(beacon(f"venue {i:03d}", bytes([i]) * 32, 52.37 + i / 1000, 4.9), 1_790_000_000.0)
+    async with make_client(replace(ctx, peers=table.records)) as client:
         pages = [await (await client.get(f"/network?page={n}&lang=en")).text() for n in (1, 2, 3)]
         assert (await client.get("/network?page=4")).status == 404
         assert (await client.get("/network?page=0")).status == 404
@@ -230,18 +212,29 @@ async def test_network_page_pages_through_many_peers(ctx):
     assert pages[1].count('class="peer ') == 50  # the map shows the page's peers only
 
 
+async def test_airtime_over_the_duty_cycle_limit_is_flagged(ctx, make_client):
+    table = HeardPeers()
+    table.heard(beacon("waag", b"\x01" * 32, 52.37275, 4.90026, airtime_permille=42, snr=6.0), 1_790_000_000.0)
+    table.heard(beacon("zwijger", b"\x02" * 32, 52.3765, 4.92232, airtime_permille=120, snr=-14.5), 1_790_000_000.0)
+    async with make_client(replace(ctx, peers=table.records)) as client:
+        html = await (await client.get("/network?lang=en")).text()
+    assert "4.2% of the 10.0% limit" in html and "over the limit" in html
+    assert "good signal" in html and "weak signal" in html
+    assert "Waag Futurelab" in html and "Pakhuis de Zwijger" in html  # names, never the beacons' ids
+
+
 async def test_network_page_without_peers(client):
     html = await (await client.get("/network?lang=nl")).text()
     assert "Nog geen andere knooppunten gehoord." in html
 
 
-async def test_about_page_with_and_without_channel_qr(ctx):
-    async with TestClient(TestServer(create_app(ctx))) as client:
+async def test_about_page_with_and_without_channel_qr(ctx, make_client):
+    async with make_client(ctx) as client:
         page = await (await client.get("/about?lang=en")).text()
         assert "/about/channel.svg" not in page and "Scan this code" not in page  # no code, no talk of one
         assert (await client.get("/about/channel.svg")).status == 404
-    ctx.channel_qr_svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>'
-    async with TestClient(TestServer(create_app(ctx))) as client:
+    qr = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>'
+    async with make_client(replace(ctx, channel_qr_svg=qr)) as client:
         html = await (await client.get("/about?lang=en")).text()
         assert '<img class="qr" src="/about/channel.svg"' in html and "Meshtastic" in html
         qr = await client.get("/about/channel.svg")

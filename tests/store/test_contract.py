@@ -163,3 +163,16 @@ def test_work_ids_are_sorted_and_delete_is_idempotent(make_store) -> None:
     store.delete_work(bundles[0].work_id)
     assert bundles[0].work_id not in store.work_ids()
     assert store.content(bundles[0].work_id) is None
+
+
+def test_one_works_summary_matches_the_listing(make_store) -> None:
+    store = make_store(clock=lambda: 1_790_000_500.0)
+    whole, partial = make_bundle(2000, "one"), make_bundle(3000, "two")
+    store.ingest_bundle(whole)
+    store.put_manifest(partial.signed)
+    store.put_chunk(partial.work_id, 1, partial.chunks()[1])
+    listed = {s.work_id: s for s in store.summaries()}
+    for bundle in (whole, partial):
+        assert store.summary(bundle.work_id) == listed[bundle.work_id]
+    assert store.summary(b"\x01" * 32) is None
+    assert listed[whole.work_id].received_at == 1_790_000_500.0

@@ -1,24 +1,19 @@
-"""Building stores, works and gallery contexts for the gallery tests (and the load benchmark)."""
+"""Signed works of every kind for the gallery tests and the load benchmark."""
 
 from __future__ import annotations
 
 import io
 import math
 import struct
-import time
-from typing import Any
 
 from PIL import Image, ImageDraw
 
-from node.artwork import Endorsement, WorkMetadata, build_bundle, read_bundle
+from node.artwork import Endorsement, WorkMetadata, build_bundle
 from node.artwork.bundle import Bundle
-from node.eventhub import EventHub
-from node.gallery.context import GalleryContext, HeardPeer
-from node.protocol.events import ManifestReceived, PeerStatus, WorkCompleted
-from node.store.memory import MemoryStore
-from tests.factories import CREATED, artist_key, curator_key, trust
+from tests.factories import CREATED, artist_key, curator_key
 
-VENUES = ("NEMO Science Museum", "Waag Futurelab", "OBA Oosterdok", "Pakhuis de Zwijger")
+# Venue ids, as manifests name their origin; the gallery shows the profiles' names.
+VENUES = ("nemo", "waag", "oba", "zwijger")
 
 
 def artwork_image(seed: int, size: int = 256, fmt: str = "JPEG", quality: int = 80) -> bytes:
@@ -64,7 +59,7 @@ def work_bundle(
     *,
     title: dict[str, str],
     creator: str = "Ada Test",
-    origin: str | None = "Waag Futurelab",
+    origin: str | None = "waag",
     description: dict[str, str] | None = None,
     alt: dict[str, str] | None = None,
     artform: str = "digital art",
@@ -106,7 +101,7 @@ def poem_work(seed: int = 0) -> Bundle:
     text = "De radio fluistert\nvan dak tot dak\nstukje voor stukje\nkomt het beeld terug.\n"
     return work_bundle(
         text.encode(), "text/plain; charset=utf-8",
-        title={"en": "Roof to roof", "nl": "Van dak tot dak"}, creator="Bea Dichter", origin="OBA Oosterdok",
+        title={"en": "Roof to roof", "nl": "Van dak tot dak"}, creator="Bea Dichter", origin="oba",
         artform="poetry", medium="text", artist_name="bea", created=CREATED + 1000 + seed,
     )
 
@@ -115,7 +110,7 @@ def audio_work() -> Bundle:
     """Half a second of a 440 Hz tone as audio/wav."""
     return work_bundle(
         wav_tone(), "audio/wav", title={"en": "Carrier", "nl": "Draaggolf"}, creator="Cas Klank",
-        origin="Pakhuis de Zwijger", artform="sound art", medium="audio", artist_name="cas", created=CREATED + 2000,
+        origin="zwijger", artform="sound art", medium="audio", artist_name="cas", created=CREATED + 2000,
     )
 
 
@@ -131,45 +126,10 @@ def svg_work() -> Bundle:
     return work_bundle(
         SVG_WITH_SCRIPT, "image/svg+xml", title={"en": "Sun over water", "nl": "Zon boven water"},
         alt={"en": "A yellow disc on teal", "nl": "Een gele schijf op blauwgroen"}, creator="Dirk Vector",
-        origin="NEMO Science Museum", medium="SVG", artist_name="dirk", created=CREATED + 3000,
+        origin="nemo", medium="SVG", artist_name="dirk", created=CREATED + 3000,
     )
 
 
-def heard_peer(venue: str, key: bytes, lat: float | None = None, lon: float | None = None, *,
-               snr: float | None = 4.0, rssi: float | None = -100.0, airtime_permille: int = 20,
-               works_held: int = 3, heard_at: float = 0.0) -> HeardPeer:
-    """A peer as the daemon's table holds it (a verified beacon heard at Unix time ``heard_at``)."""
-    status = PeerStatus(node_key=key, venue=venue, lat=lat, lon=lon, version="0.1.0", uptime_s=60,
-                        airtime_permille=airtime_permille, works_held=works_held, link="lora", snr=snr, rssi=rssi)
-    return HeardPeer(status, heard_at)
-
-
-def make_context(store: MemoryStore | None = None, **overrides: Any) -> GalleryContext:
-    """A gallery context whose ``ingest`` verifies like the daemon and publishes events."""
-    store = store or MemoryStore()
-    hub = EventHub()
-    anchors = trust()
-    arrivals: dict[bytes, dict[str, Any]] = {}
-
-    async def ingest(data: bytes) -> bytes:
-        bundle = read_bundle(data, anchors)
-        store.ingest_bundle(bundle, time.time())
-        arrivals[bundle.work_id] = {"link": "upload", "time": time.time(), "uploaded": True}
-        hub.publish(ManifestReceived(bundle.work_id, None))
-        hub.publish(WorkCompleted(bundle.work_id, None))
-        return bundle.work_id
-
-    values: dict[str, Any] = {
-        "store": store, "trust": anchors, "events": hub, "ingest": ingest,
-        "status": lambda: {"lat": 52.37406, "lon": 4.91237}, "node_name": "Mesh Art Node",
-        "venue": "NEMO Science Museum", "arrivals": arrivals,
-    }
-    values.update(overrides)
-    return GalleryContext(**values)
-
-
-def add_partial(store: MemoryStore, bundle: Bundle, chunks: int, received_at: float = 0.0) -> None:
-    """Store the manifest and the first ``chunks`` chunks of ``bundle``."""
-    store.put_manifest(bundle.signed, received_at)
-    for index, piece in enumerate(bundle.chunks()[:chunks]):
-        store.put_chunk(bundle.work_id, index, piece)
+# What visitors must read for each venue id (from firmware_config/profiles).
+VENUE_NAMES = {"nemo": "NEMO Science Museum", "waag": "Waag Futurelab", "oba": "OBA Oosterdok",
+               "zwijger": "Pakhuis de Zwijger"}
