@@ -48,7 +48,7 @@ def serve(works_file: Path, port: int) -> None:
     from node.artwork import read_bundle
     from node.eventhub import EventHub
     from node.gallery.app import create_app
-    from node.gallery.context import GalleryContext
+    from node.gallery.context import GalleryContext, NodeSelf
     from node.store.memory import MemoryStore
     from tests.factories import trust
 
@@ -61,17 +61,18 @@ def serve(works_file: Path, port: int) -> None:
         bundle = read_bundle(blob[offset + 5 : offset + 5 + length], anchors)
         offset += 5 + length
         if partial:
-            store.put_manifest(bundle.signed, time.time())
+            store.put_manifest(bundle.signed)
             for index, piece in enumerate(bundle.chunks()[::2]):
                 store.put_chunk(bundle.work_id, index * 2, piece)
         else:
-            store.ingest_bundle(bundle, time.time())
+            store.ingest_bundle(bundle)
 
     async def ingest(data: bytes) -> bytes:
         raise RuntimeError("no uploads in the benchmark")
 
-    ctx = GalleryContext(store=store, trust=anchors, events=EventHub(), ingest=ingest, status=lambda: {},
-                         venue="NEMO Science Museum")
+    node = NodeSelf(name="Mesh Art Node NEMO", venue="NEMO Science Museum", fingerprint="0000:0000:0000:0000",
+                    position=(52.37406, 4.91237))
+    ctx = GalleryContext(store=store, trust=anchors, events=EventHub(), ingest=ingest, node=node)
 
     async def main() -> None:
         runner = web.AppRunner(create_app(ctx), access_log=None)

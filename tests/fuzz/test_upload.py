@@ -5,15 +5,24 @@ status or the redirect to the stored work; never a 500."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
+import pytest_asyncio
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.gallery.app import create_app
 from tests.fuzz.corpus import load
 from tests.fuzz.mutate import Mutator
-from tests.gallery.helpers import make_context
+from tests.gallery.node import NEMO, running_nodes
+
+
+@pytest_asyncio.fixture
+async def node_ctx(tmp_path):
+    """The gallery context of a real daemon (engine and SQLite store)."""
+    async with running_nodes(tmp_path, [NEMO], linked=True) as nodes:
+        yield nodes[NEMO.id].gallery_context()
 
 # mutated multipart headers are the point of these tests; aiohttp warns about each one
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.multipart.BadContentDispositionHeader",
@@ -34,8 +43,8 @@ def raw_multipart(data: bytes) -> bytes:
             "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-async def test_mutated_bundles_are_refused_cleanly_or_stored_verified():
-    ctx = make_context(upload_limit_bytes=64 * 1024)
+async def test_mutated_bundles_are_refused_cleanly_or_stored_verified(node_ctx):
+    ctx = replace(node_ctx, upload_limit_bytes=64 * 1024)
     bundles = load("bundles")
     mutator = Mutator(random.Random(21), bundles, max(map(len, bundles)) + 64)
     statuses: list[int] = []
@@ -50,8 +59,8 @@ async def test_mutated_bundles_are_refused_cleanly_or_stored_verified():
         assert ctx.store.is_complete(work_id)
 
 
-async def test_mutated_raw_multipart_bodies_never_give_a_server_error():
-    ctx = make_context(upload_limit_bytes=64 * 1024)
+async def test_mutated_raw_multipart_bodies_never_give_a_server_error(node_ctx):
+    ctx = replace(node_ctx, upload_limit_bytes=64 * 1024)
     bodies = [raw_multipart(b) for b in load("bundles")] + [raw_multipart(b"x" * 10)]
     mutator = Mutator(random.Random(22), bodies, max(map(len, bodies)) + 256)
     content_types = [f"multipart/form-data; boundary={BOUNDARY}", "multipart/form-data",
@@ -69,10 +78,10 @@ async def test_mutated_raw_multipart_bodies_never_give_a_server_error():
     assert statuses.count(400) > 0 and statuses.count(422) > 0
 
 
-async def test_broken_multipart_bodies_are_400_not_500():
+async def test_broken_multipart_bodies_are_400_not_500(node_ctx):
     """Regression (fuzz): a body without its starting boundary (ValueError) or with a damaged part
     header (aiohttp InvalidHeader) escaped the upload handler as a 500."""
-    ctx = make_context()
+    ctx = node_ctx
     good = raw_multipart(b"x" * 10)
     broken = [good.replace(f"--{BOUNDARY}\r\n".encode(), b"", 1), good.replace(b"Content-Type:", b"Content-Type", 1),
               good.replace(b"Content-Disposition:", b"Content-Dispo\x9c:", 1), good[: len(good) // 2]]

@@ -78,3 +78,10 @@ def make_client():
         return TestClient(TestServer(create_app(context)))
 
     return make
+
+
+@pytest_asyncio.fixture
+async def empty_ctx(tmp_path: Path) -> AsyncIterator[GalleryContext]:
+    """The gallery context of a real node with an empty store and an engine (on a bus of its own)."""
+    async with running_nodes(tmp_path, [NEMO], linked=True) as nodes:
+        yield nodes[NEMO.id].gallery_context()

@@ -1,62 +1,60 @@
-"""Translations: both catalogues complete, every key used by templates and code exists."""
+"""Translations: gettext catalogues, both complete, every message used and every used one there."""
 
 from __future__ import annotations
 
 import re
-import string
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
 
-from node.gallery.i18n import LANGUAGES, choose_language, load_catalogues, parse_accept_language, pick
+from node.gallery.context import HeardPeer
+from node.gallery.i18n import LANGUAGES, choose_language, parse_accept_language, pick, read_catalogue
 from node.gallery.netmap import peer_view
-from tests.gallery.helpers import heard_peer
+from node.protocol.events import PeerStatus
 
 GALLERY = Path(str(resources.files("node.gallery")))
-LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_]+)["'](?!\s*~)""")
-DYNAMIC_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_]+_)["']\s*~""")
+METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("*.py", "python")]
+KEYWORDS = {"_": None, "t": None, "N_": None, "gettext": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _sources() -> list[str]:
-    files = [*GALLERY.glob("templates/*.html"), *GALLERY.glob("*.py")]
-    return [f.read_text() for f in files]
+def used_messages() -> set[str]:
+    """Every message id the templates and the gallery's Python code ask for (Babel's extractors)."""
+    found = extract_from_dir(str(GALLERY), METHODS, keywords=KEYWORDS, options_map={
+        "templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}})
+    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
 
 
-def test_catalogues_have_the_same_keys_and_placeholders():
-    catalogues = load_catalogues()
-    en, nl = catalogues["en"], catalogues["nl"]
+def messages(lang: str) -> dict[str, str]:
+    return {str(m.id): str(m.string) for m in read_catalogue(lang) if m.id}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalogue_has_every_used_message_and_no_unused_one(lang):
+    used, held = used_messages(), set(messages(lang))
+    assert used, "the extractor found nothing"
+    assert not used - held, f"missing in {lang}.po: {sorted(used - held)}"
+    assert not held - used, f"unused in {lang}.po: {sorted(held - used)}"
+
+
+def test_catalogues_are_complete_with_the_same_placeholders():
+    en, nl = messages("en"), messages("nl")
     assert set(en) == set(nl)
     for key in en:
-        names = {f[1] for f in string.Formatter().parse(en[key]) if f[1]}
-        assert names == {f[1] for f in string.Formatter().parse(nl[key]) if f[1]}, key
         assert en[key].strip() and nl[key].strip(), key
+        assert set(PLACEHOLDER.findall(en[key])) == set(PLACEHOLDER.findall(nl[key])), key
+        for text in (en[key], nl[key]):
+            text % {name: "x" for name in PLACEHOLDER.findall(text)}  # no stray % that would fail
 
 
-def test_every_used_key_exists():
-    catalogue = load_catalogues()["en"]
-    used = set()
-    for text in _sources():
-        used |= set(LITERAL_KEY.findall(text))
-    used |= {"upload_too_large", "upload_not_multipart", "upload_empty", "upload_missing",
-             "upload_cross_origin", "upload_is_key", "upload_invalid", "upload_refused_store",
-             "upload_too_slow", "upload_busy"}
-    missing = used - set(catalogue)
-    assert not missing
-    dynamic = {prefix for text in _sources() for prefix in DYNAMIC_KEY.findall(text)}
-    assert dynamic == {"kind_glyph_", "quality_", "error_"}
-    for kind in ("image", "svg", "text", "audio", "video", "other"):
-        assert f"kind_glyph_{kind}" in catalogue
-    for quality in ("good", "fair", "weak", "unknown"):
+def test_peer_quality_classes_have_messages():
+    catalogue = messages("en")
+    for quality, snr in {"good": 1.0, "fair": -5.0, "weak": -15.0, "unknown": None}.items():
         assert f"quality_{quality}" in catalogue
-        snr = {"good": 1.0, "fair": -5.0, "weak": -15.0, "unknown": None}[quality]
-        assert peer_view(heard_peer("venue", b"\x01" * 32, snr=snr)).quality == quality
-
-
-def test_upload_refusal_keys_are_in_the_code():
-    upload_source = (GALLERY / "upload.py").read_text()
-    for key in re.findall(r'UploadRefused\(\d+, "([a-z_]+)"', upload_source):
-        assert key in load_catalogues()["nl"]
+        status = PeerStatus(b"\x01" * 32, "venue", None, None, "0.1.0", 1, 0, 0, "lora", snr, None)
+        assert peer_view(HeardPeer(status, 0.0)).quality == quality
 
 
 def test_no_hard_coded_english_in_templates():

@@ -98,7 +98,7 @@ async def test_preview_is_served_with_its_mime(client, works):
 
 
 async def test_non_inline_types_are_downloads(ctx, make_client):
-    from tests.gallery.helpers import work_bundle
+    from tests.gallery.artworks import work_bundle
 
     html_work = work_bundle(b"<script>alert(1)</script>", "text/html", title={"en": "Page"})
     odd_mime = work_bundle(b"data", "text/plain\r\nSet-Cookie: a=b", title={"en": "Odd"})

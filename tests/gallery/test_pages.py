@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-
 from dataclasses import replace
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.artwork.keys import fingerprint
-from node.gallery.app import create_app
 from node.daemon.peers import HeardPeers
+from node.gallery.app import create_app
 from node.protocol.events import PeerStatus
 from tests.factories import make_bundle
 from tests.gallery.artworks import VENUE_NAMES, work_bundle
 from tests.gallery.node import NEMO, running_nodes, seed_store
+
 
 def beacon(venue: str, key: bytes, lat: float | None, lon: float | None, *, airtime_permille: int = 20,
            snr: float | None = 4.0) -> PeerStatus:

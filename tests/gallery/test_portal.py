@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from node.gallery.portal import APPLE_SUCCESS
@@ -41,8 +43,7 @@ async def test_welcome_page_is_translated_and_posts_to_itself(client, lang, butt
 
 
 async def test_portal_sends_phones_to_the_configured_gallery_url(ctx, make_client):
-    ctx.gallery_url = "http://10.42.0.1/"
-    async with make_client(ctx) as client:
+    async with make_client(replace(ctx, gallery_url="http://10.42.0.1/")) as client:
         probe = await client.get("/generate_204", allow_redirects=False)
         assert probe.headers["Location"] == "http://10.42.0.1/welcome"
         entered = await client.post("/welcome", allow_redirects=False)

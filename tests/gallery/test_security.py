@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -123,8 +124,7 @@ class ExplodingStore:
 
 
 async def test_crash_gives_500_page_without_trace(ctx, make_client):
-    ctx.store = ExplodingStore(ctx.store)
-    async with make_client(ctx) as client:
+    async with make_client(replace(ctx, store=ExplodingStore(ctx.store))) as client:
         response = await client.get("/?lang=en")
         body = await response.text()
     assert response.status == 500
