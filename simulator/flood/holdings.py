@@ -53,7 +53,7 @@ class FloodHoldings:
 
     def add_own(self, bundle: Bundle, now: float) -> None:
         """A work this node publishes: stored whole."""
-        self.store.ingest_bundle(bundle, now)
+        self.store.ingest_bundle(bundle)
         self.verified[bundle.signed.short_id] = bundle.work_id
         self.unverified.pop(bundle.signed.short_id, None)
 
@@ -155,7 +155,7 @@ class FloodHoldings:
         raw = b"".join(waiting.manifest[i] for i in range(waiting.count))
         try:
             signed = verify_manifest(raw, self.trust)
-            self.store.put_manifest(signed, now)
+            self.store.put_manifest(signed)
         except (VerificationError, StoreError):
             self.rejected_manifests += 1
             waiting.manifest.clear()
