@@ -19,7 +19,7 @@ from node.gallery.context import HeardPeer, VenueNames
 VIEW_W, VIEW_H, PAD = 600, 360, 48
 METRES_PER_DEGREE = 111_320.0
 SCALE_STEPS_M = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
-LABEL_GAP = 13
+LABEL_GAP = 15
 DUTY_LIMIT_PERMILLE = 100  # EU868 sub-band: 10 % duty cycle
 PEERS_PER_PAGE = 50
 

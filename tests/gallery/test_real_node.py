@@ -18,7 +18,7 @@ from tests.gallery.artworks import VENUE_NAMES, image_work, poem_work
 from tests.gallery.node import NEMO, WAAG, ZWIJGER, running_nodes, seed_store, wait_for
 
 LABEL = re.compile(r'<text class="label[^"]*" x="([\d.]+)" y="[\d.]+" text-anchor="(start|end)">([^<]+)</text>')
-CHAR_W = 9.0  # generous width of one 14 px bold character in SVG units
+CHAR_W = 12.0  # generous width of one 19 px bold character in SVG units
 
 
 def client_for(daemon) -> TestClient:
