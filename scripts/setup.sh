@@ -2,7 +2,8 @@
 # Install everything Mesh Art Node needs on Debian bookworm / Raspberry Pi OS:
 # Debian packages (mosquitto for the MQTT tests, chromium for the gallery browser tests, nodejs and
 # npm for the official Meshtastic JavaScript client test), a virtual environment in .venv, the
-# project with its dev extra, and that client's npm packages in tests/radio/js.
+# project with its dev extra, that client's npm packages in tests/radio/js, and Lighthouse in
+# benchmarks/lighthouse.
 # Idempotent: running it again only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,5 +38,9 @@ fi
 # The packages' published manifests keep their monorepo's pnpm-only preinstall hook: skip install scripts.
 if [ ! -d tests/radio/js/node_modules/@meshtastic/transport-node ]; then
     (cd tests/radio/js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+# Lighthouse for benchmarks/lighthouse_gallery.py: 12.2.3 is the last release that runs on Node 20.
+if [ ! -x benchmarks/lighthouse/node_modules/.bin/lighthouse ]; then
+    (cd benchmarks/lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done (.venv ready)"
