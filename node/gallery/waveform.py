@@ -3,6 +3,7 @@
 The gallery draws it when the work completes (the live feed calls :meth:`Waveforms.render`),
 or on the first request for a work that was complete before the gallery started. Only PCM WAV
 is decoded (the formats ``mesh-art publish`` makes for radio budgets); other audio gets none.
+numpy is imported on the first drawing: a node without audio works never pays its 16 MB.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import io
 import wave
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from node.gallery.present import base_mime
 from node.store.base import WorkStore
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WIDTH, HEIGHT = 600, 300
 BARS = 120
@@ -35,6 +39,7 @@ class Waveform:
 
 def decode_wav(data: bytes) -> tuple[np.ndarray, int] | None:
     """Mono samples in -1..1 and the sample rate of a PCM WAV file; None when it is not one."""
+    import numpy as np
     try:
         with wave.open(io.BytesIO(data)) as wav:
             width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
@@ -54,6 +59,7 @@ def decode_wav(data: bytes) -> tuple[np.ndarray, int] | None:
 
 def draw(samples: np.ndarray) -> bytes:
     """Mirrored bars of the peak level in :data:`BARS` equal slices of the sound, as a PNG."""
+    import numpy as np
     slices = np.array_split(np.abs(samples), BARS)
     peaks = np.array([float(s.max()) if s.size else 0.0 for s in slices])
     peaks = peaks / max(float(peaks.max()), 1e-6)
