@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 
 from node.daemon.runner import NodeDaemon
+from tests.gallery.artworks import work_bundle
 from tests.gallery.browser import CHROMIUM, CHROMIUM_ARGS, RequestLog, require_chromium
-from tests.gallery.helpers import work_bundle
 from tests.reliability.attack_corpus import CRLF_VALUES, TRAVERSAL_PATHS, xss_payloads
 from tests.reliability.inprocess import node_config, running
 
