@@ -141,6 +141,7 @@ async def test_partial_progressive_image_page_shows_received_prefix(client, work
     n = works.partial_chunks
     assert f'src="/media/{works.partial.work_id.hex()}/prefix?n={n}"' in html
     assert 'data-complete="no"' in html and 'data-prefix="yes"' in html
+    assert '<span data-percent aria-live="polite" aria-atomic="true">' in html  # announced as it fills in
     assert f"{n} of {works.partial.signed.manifest.chunk_count} pieces received" in html
 
 
