@@ -163,14 +163,21 @@ def work_view(summary: WorkSummary, lang: str, have: set[int] | None = None, *, 
     )
 
 
+def _utc(unix_seconds: float, pattern: str) -> str:
+    try:
+        return datetime.fromtimestamp(unix_seconds, UTC).strftime(pattern)
+    except (OverflowError, OSError, ValueError):  # outside datetime's years 1..9999
+        return "?"
+
+
 def iso_date(unix_seconds: float) -> str:
-    """``YYYY-MM-DD`` (UTC) of a Unix time."""
-    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%d")
+    """``YYYY-MM-DD`` (UTC) of a Unix time; ``?`` for one no calendar date can show."""
+    return _utc(unix_seconds, "%Y-%m-%d")
 
 
 def iso_datetime(unix_seconds: float) -> str:
-    """``YYYY-MM-DD HH:MM UTC`` of a Unix time."""
-    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """``YYYY-MM-DD HH:MM UTC`` of a Unix time; ``?`` for one no calendar date can show."""
+    return _utc(unix_seconds, "%Y-%m-%d %H:%M UTC")
 
 
 def _lang_values(field_map: dict[str, str]) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from node.artwork import Endorsement, WorkMetadata, build_bundle, parse_manifest, read_bundle, verify_manifest
 from node.artwork.licences import LICENCES
-from node.artwork.manifest import SignedManifest
+from node.artwork.manifest import MAX_UNIX_TIME, SignedManifest
 from tests.factories import CREATED, artist_key, curator_key, trust
 
 text = st.text(min_size=1, max_size=80)
@@ -35,7 +35,7 @@ metadata = st.builds(
     content=st.binary(min_size=1, max_size=1500),
     mime=st.sampled_from(["image/webp", "text/plain", "audio/ogg", "image/svg+xml", "application/octet-stream"]),
     name=st.text(min_size=1, max_size=120),
-    valid_until=st.one_of(st.none(), st.integers(min_value=CREATED, max_value=2**40)),
+    valid_until=st.one_of(st.none(), st.integers(min_value=CREATED, max_value=MAX_UNIX_TIME)),
     preview=st.one_of(st.none(), st.binary(min_size=1, max_size=1024)),
 )
 def test_manifest_and_bundle_round_trip_byte_exactly(meta, content, mime, name, valid_until, preview) -> None:

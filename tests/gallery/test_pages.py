@@ -240,3 +240,19 @@ async def test_about_page_with_and_without_channel_qr(ctx, make_client):
         assert '<img class="qr" src="/about/channel.svg"' in html and "Meshtastic" in html
         qr = await client.get("/about/channel.svg")
         assert qr.headers["Content-Type"] == "image/svg+xml" and "sandbox" in qr.headers["Content-Security-Policy"]
+
+
+async def test_a_stored_work_with_an_out_of_range_time_is_shown_safely(ctx, make_client):
+    # stored before verification refused such times: the page answers, with "?" for the date
+    from node.artwork.manifest import parse_manifest
+
+    far = work_bundle(b"far future", "text/plain", title={"en": "Far future"}, created=10**15)
+    signed = parse_manifest(far.signed.raw)
+    ctx.store.put_manifest(signed)
+    for index, piece in enumerate(far.chunks()):
+        ctx.store.put_chunk(far.work_id, index, piece)
+    async with make_client(ctx) as client:
+        page = await client.get(f"/works/{far.work_id.hex()}?lang=en")
+        html = await page.text()
+        assert (await client.get("/?lang=en")).status == 200
+    assert page.status == 200 and "Far future" in html and "<dd>?</dd>" in html

@@ -127,3 +127,20 @@ async def test_text_tile_and_audio_waveform(client, works):
     assert png.status == 200 and png.headers["Content-Type"] == "image/png"
     assert (await png.read()).startswith(b"\x89PNG")
     assert (await client.get(f"/waveform/{works.poem.work_id.hex()}")).status == 404
+
+
+async def test_an_audio_works_waveform_is_drawn_once_when_it_arrives(tmp_path):
+    from node.gallery.state import STATE
+    from tests.gallery.artworks import audio_work
+
+    sound = audio_work()
+    async with running_nodes(tmp_path, [NEMO, WAAG], linked=True) as nodes:
+        app = create_app(nodes[NEMO.id].gallery_context())
+        async with TestClient(TestServer(app)) as client:
+            waveforms = app[STATE].waveforms
+            await nodes[WAAG.id].ingest(sound.to_bytes())
+            await wait_for(lambda: sound.work_id in waveforms._drawn, timeout=30)  # drawn on completion
+            drawn = waveforms._drawn[sound.work_id]
+            assert drawn is not None and drawn.seconds == 0.5
+            first = await (await client.get(f"/waveform/{sound.work_id.hex()}")).read()
+            assert first == drawn.png and waveforms.render(sound.work_id) is drawn  # cached, not redrawn
