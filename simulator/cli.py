@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.phy import EU868_PRESETS
+from simulator.channel.propagation import EU868_PRESETS
 from simulator.protocols import PROTOCOLS
 from simulator.report import ProgressBar, RunCountBar, render_compare, render_run
 from simulator.runner import COMPARED, RunSpec, compare, public, run

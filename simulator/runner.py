@@ -22,7 +22,7 @@ from simulator.lpbound import (
     time_bound,
     workload_airtime_bound,
 )
-from simulator.phy import ChannelModel, preset
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.protocols import FloodDriver, make_driver
 from simulator.scenarios import Topology, load_scenario
 from simulator.workload import PublishedWork, make_workload, resolve_specs
@@ -138,12 +138,12 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
                             if len(node.manifest_at) == len(works) else None),
             "airtime_s": round(airtime, 4),
             "max_duty_cycle": round(node.ledger.max_share(), 5),
-            "busy_fraction": round(to_seconds(node.busy_ticks) / simulated, 5),
+            "busy_fraction": round(to_seconds(world.busy_ticks(node)) / simulated, 5),
             "frames_sent": node.frames_sent,
             "frames_received": node.frames_received,
             "refused": node.refused,
             "too_large": node.too_large,
-            "collisions": node.collisions,
+            "collisions": world.collisions_at(node),
             "in_mcds": node.index in mcds.members,
         })
     work_rows = [_work_row(w, counted) for w in works]

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from simulator.phy import preset as check_preset
+from simulator.channel.propagation import preset as check_preset
 from simulator.protocols import PROTOCOLS
 from simulator.runner import RunSpec, run
 from simulator.scenarios import load_scenario

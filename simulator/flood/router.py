@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from node.lora import Preset
 from simulator.flood.frames import ROUTING, Routing, parse_routing
 from simulator.flood.roles import Role
-from simulator.flood.timing import relay_delay, retransmission_timeout, worst_relay_delay
+from simulator.channel.contention import redrawn_deadline, relay_delay, retransmission_timeout, worst_relay_delay
 
 MAX_TX_QUEUE = 16  # RadioInterface.h
 NUM_RELIABLE_RETX = 3  # NextHopRouter.h; PendingPacket subtracts the first send
@@ -313,10 +313,10 @@ class ManagedFloodRouter:
         if front.snr is None:
             self._timer = now
             return
-        delay = relay_delay(self.role, front.snr, self.slot, self.rng)
+        # shouldRebroadcastEarlyLikeRouter: ROUTER only, not ROUTER_LATE
+        delay = relay_delay(self.role is Role.ROUTER, front.snr, self.slot, self.rng)
         if front.late_until is not None:
-            worst = worst_relay_delay(front.snr, self.slot)
-            front.late_until = min(max(front.late_until + delay, now + delay), now + 2 * worst)
+            front.late_until = redrawn_deadline(front.late_until, now, delay, front.snr, self.slot)
             self._timer = front.late_until
         else:
             self._timer = now + delay

@@ -25,7 +25,7 @@ from simulator.flood.frames import (
 from simulator.flood.holdings import MAX_UNVERIFIED, FloodHoldings
 from simulator.flood.roles import Role
 from simulator.flood.router import NUM_RELIABLE_RETX, ManagedFloodRouter
-from simulator.flood.timing import CW_MAX, cw_size, worst_relay_delay
+from simulator.channel.contention import CW_MAX, cw_size, worst_relay_delay
 from simulator.protocols import FloodDriver, hop_limit_across
 from simulator.runner import RunSpec, build_world, run
 from simulator.scenarios import Reboot, load_scenario

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from simulator.phy import ChannelModel, Preset, distance_m
+from simulator.channel.propagation import ChannelModel, Preset, distance_m
 from simulator.scenarios import LinkOverride, Topology
 
 INTERFERENCE_RANGE_DB = 20.0
