@@ -388,7 +388,7 @@ class World:
         for node in self.nodes:
             note = getattr(node.agent, "note_radio_metrics", None) if node.up else None
             if note is not None:
-                util = float(self.medium.utilisation_percent(node.index, now))
+                util = self.medium.utilisation_percent(node.index, now)
                 note(LORA_LINK, util, round(100 * node.ledger.share(now), 3), now_s)
                 self._after_agent(node)
         self.queue.schedule(now + METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)

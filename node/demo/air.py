@@ -90,7 +90,7 @@ class DemoAir:
         """Channel activity detection: is a frame on the air that this node hears?"""
         return self.medium.cad_busy(index, self.now_ticks())
 
-    def utilisation_percent(self, index: int) -> int:
+    def utilisation_percent(self, index: int) -> float:
         """The node's channel utilisation (``channelUtilizationPercent``)."""
         return self.medium.utilisation_percent(index, self.now_ticks())
 

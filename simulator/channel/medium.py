@@ -283,10 +283,10 @@ class Medium:
         """The radio is back."""
         self.up[node] = True
 
-    def utilisation_percent(self, node: int, now: int) -> int:
-        """``channelUtilizationPercent`` as an integer (the firmware's ``map()`` truncates it)."""
+    def utilisation_percent(self, node: int, now: int) -> float:
+        """``channelUtilizationPercent``: the last minute's busy share, in percent."""
         self._roll(node, now)
-        return 100 * sum(self._util[node]) // (UTIL_BUCKETS * UTIL_BUCKET)
+        return 100 * sum(self._util[node]) / (UTIL_BUCKETS * UTIL_BUCKET)
 
     def _roll(self, node: int, now: int) -> None:
         bucket = now // UTIL_BUCKET

@@ -25,6 +25,7 @@ from simulator.virtual_radio.links import Link, LinkModel
 from simulator.virtual_radio.rf import RfSetup
 
 TICKS = 1_000_000  # the medium counts integer microseconds of the loop's clock
+FRAME_MEMORY_S = 60.0  # finished frames stay in ``Air.frames`` this long, for tests and tools
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Air:
         self.seed = seed
         self.listeners: list[Listener] = []
         self.counters = AirCounters()
+        self.frames: list[AirFrame] = []  # the last minute's frames
         self._media: dict[RfSetup, Medium] = {}
 
     def attach(self, listener: Listener) -> None:
@@ -120,6 +122,8 @@ class Air:
     def transmit(self, frame: AirFrame) -> None:
         """Put ``frame`` on the air now; receptions are decided when it ends."""
         now = self.clock()
+        self.frames = [f for f in self.frames if f.end > now - FRAME_MEMORY_S]
+        self.frames.append(frame)
         self.counters.transmissions += 1
         paths = []
         links: dict[int, Link] = {}
@@ -146,7 +150,7 @@ class Air:
         rf = listener.rf_now()
         if rf is None or rf not in self._media:
             return 0.0
-        return float(self.medium(rf).utilisation_percent(listener.index, ticks(self.clock())))
+        return self.medium(rf).utilisation_percent(listener.index, ticks(self.clock()))
 
     def _link(self, frame: AirFrame, rx: int) -> Link | None:
         return self.links.link(frame.sender, rx, frame.tx_power_dbm, frame.rf.preset)
