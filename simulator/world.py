@@ -137,6 +137,7 @@ class World:
         self.queue = EventQueue()
         self.rng_mac = derived_rng(seed, "mac")
         self.slot = round(preset.slot_time * TICKS_PER_SECOND)
+        self._noise_dbm = -self.model.snr_db(0.0, preset)  # snr_db(p) = p - noise floor
         self.full_frame = self._airtime(onair_bytes(MAX_APP_PAYLOAD))
         self._airtimes: dict[int, int] = {}
         self.source = topology.index(topology.source)
@@ -360,10 +361,11 @@ class World:
         now_s = to_seconds(self.queue.now)
         delivered = []
         name = f"!{tx.sender + 1:08x}"
+        noise = self._noise_dbm
         for reception in self.medium.finish(tx.frame):
             receiver = self.nodes[reception.receiver]
             power = reception.power
-            info = RxInfo(sender=name, snr=round(self.model.snr_db(power, self.preset), 2), rssi=round(power, 1))
+            info = RxInfo(sender=name, snr=round(power - noise, 2), rssi=round(power, 1))
             receiver.frames_received += 1
             receiver.agent.receive_frame(tx.data, LORA_LINK, info, now_s)
             delivered.append(receiver)

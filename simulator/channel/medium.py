@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.lora import MESHTASTIC_PREAMBLE, Preset
 from simulator.channel.links import Neighbour
@@ -68,6 +69,15 @@ class Modulation:
         return max(0.0, high - low) / other.bw_hz
 
 
+class Timed(Protocol):
+    """A frame as one receiver sees it: times in ticks, power in dBm."""
+
+    start: int
+    end: int
+    power: float
+    decodable: bool
+
+
 @dataclass(slots=True)
 class Signal:
     """One frame as one receiver sees it: times in ticks, power in dBm."""
@@ -78,7 +88,7 @@ class Signal:
     decodable: bool = True
 
 
-def survives(victim: Signal, other: Signal, critical_offset: int, capture_db: float = 6.0) -> bool:
+def survives(victim: Timed, other: Timed, critical_offset: int, capture_db: float = 6.0) -> bool:
     """Whether ``victim`` is still decoded although ``other`` (same modulation) overlaps it.
 
     ``critical_offset`` is the time from a frame's start to its critical section (all but the
@@ -96,10 +106,13 @@ def survives(victim: Signal, other: Signal, critical_offset: int, capture_db: fl
 
 @dataclass(slots=True)
 class Arrival:
-    """A transmission as one receiver experiences it."""
+    """A transmission as one receiver experiences it (a :class:`Timed`)."""
 
     receiver: int
-    signal: Signal
+    start: int
+    end: int
+    power: float
+    decodable: bool
     extra_loss: float = 0.0  # the path's own drop probability (topology file)
     lost: str = ""  # "", "collision", "half-duplex" or "down"
     cross_db: float | None = None  # another modulation: the SIR its victims need; None: ours
@@ -184,24 +197,29 @@ class Medium:
             self.tx_until[sender] = end
             self._add_util(sender, start, end)
             for arrival in self.active[sender]:  # half duplex: whatever it was receiving is gone
-                if arrival.signal.end > start and not arrival.lost:
+                if arrival.end > start and not arrival.lost:
                     arrival.lost = "half-duplex"
         audible = cross is None  # CAD and the utilisation see only the own modulation
         threshold, cad, sigma = self.threshold_dbm, self.cad_dbm, self.sigma
         gauss = self.rng_fading.gauss
+        up, tx_until, active_at = self.up, self.tx_until, self.active
         arrivals = []
         for path in paths:
             receiver = path.receiver
             power = path.mean_dbm + gauss(0.0, sigma) if sigma > 0 else path.mean_dbm
-            arrival = Arrival(receiver, Signal(start, end, power, audible and power >= threshold),
-                              path.extra_loss, "", cross, foreign)
+            arrival = Arrival(receiver, start, end, power, audible and power >= threshold, path.extra_loss, "",
+                              cross, foreign)
             arrivals.append(arrival)
-            if not self.up[receiver]:
+            if not up[receiver]:
                 arrival.lost = "down"
                 continue
-            if self.tx_until[receiver] > start:
+            if tx_until[receiver] > start:
                 arrival.lost = "half-duplex"
-            self._collide(receiver, arrival, start)
+            active = active_at[receiver]
+            if active:
+                self._collide(receiver, arrival, start)
+            else:
+                active.append(arrival)
             if audible and power >= cad:
                 self._add_util(receiver, start, end)
         return Frame(sender, start, end, arrivals, foreign)
@@ -218,7 +236,7 @@ class Medium:
         return self._cross[modulation]
 
     def _collide(self, receiver: int, new: Arrival, now: int) -> None:
-        active = [a for a in self.active[receiver] if a.signal.end > now]
+        active = [a for a in self.active[receiver] if a.end > now]
         for old in active:
             if not self._survives(new, old):
                 self._lose(receiver, new)
@@ -231,17 +249,16 @@ class Medium:
         if victim.foreign:
             return True  # nobody here decodes it
         if other.cross_db is None:
-            return survives(victim.signal, other.signal, self.critical, self.capture_db)
-        v, o = victim.signal, other.signal
-        if o.end <= v.start + self.critical or v.end <= o.start:
+            return survives(victim, other, self.critical, self.capture_db)
+        if other.end <= victim.start + self.critical or victim.end <= other.start:
             return True
-        return v.power - o.power >= other.cross_db
+        return victim.power - other.power >= other.cross_db
 
     def _lose(self, receiver: int, arrival: Arrival) -> None:
         if arrival.lost:
             return
         arrival.lost = "collision"
-        if arrival.signal.decodable:
+        if arrival.decodable:
             self.collisions_at[receiver] += 1
             self.collisions += 1
 
@@ -251,21 +268,21 @@ class Medium:
             return []
         delivered = []
         for arrival in frame.arrivals:
-            if arrival.lost or not arrival.signal.decodable:
+            if arrival.lost or not arrival.decodable:
                 continue
             drop = self.loss
             if arrival.extra_loss:
                 drop = 1 - (1 - drop) * (1 - arrival.extra_loss)
             if drop and self.rng_loss.random() < drop:
                 continue
-            delivered.append(Reception(arrival.receiver, arrival.signal.power))
+            delivered.append(Reception(arrival.receiver, arrival.power))
         return delivered
 
     # -- the radios' view -----------------------------------------------------------------------
     def cad_busy(self, node: int, now: int) -> bool:
         """Channel activity detection: a frame of the own modulation this radio hears is on the air."""
         cad = self.cad_dbm
-        return any(a.signal.end > now and a.cross_db is None and a.signal.power >= cad for a in self.active[node])
+        return any(a.end > now and a.cross_db is None and a.power >= cad for a in self.active[node])
 
     def transmitting(self, node: int, now: int) -> bool:
         """Whether the radio is on air."""
