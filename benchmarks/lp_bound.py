@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from simulator.channel.links import LinkTable
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.lpbound import (
     WorkDemand,
     cut_set_bound,
@@ -25,7 +26,6 @@ from simulator.lpbound import (
     time_bound,
     workload_airtime_bound,
 )
-from simulator.channel.propagation import ChannelModel, preset
 from simulator.scenarios import Topology, load_scenario
 
 VENUES = ("oba", "nemo", "waag", "zwijger")

@@ -40,9 +40,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node.lora import Preset
+from simulator.channel.contention import redrawn_deadline, relay_delay, retransmission_timeout, worst_relay_delay
 from simulator.flood.frames import ROUTING, Routing, parse_routing
 from simulator.flood.roles import Role
-from simulator.channel.contention import redrawn_deadline, relay_delay, retransmission_timeout, worst_relay_delay
 
 MAX_TX_QUEUE = 16  # RadioInterface.h
 NUM_RELIABLE_RETX = 3  # NextHopRouter.h; PendingPacket subtracts the first send

@@ -13,6 +13,7 @@ from typing import Protocol
 from node.lora import Preset
 from simulator.channel.propagation import ChannelModel, distance_m
 
+
 @dataclass(frozen=True)
 class Site:
     """Where one radio stands."""

@@ -516,7 +516,8 @@ class VirtualRadio:
             self._arm()
             return
         if self.air.is_busy_for(self):  # CAD says busy: back off a random number of slots
-            item.ready_at = now + tx_delay(self.channel_utilization(), rf.preset.slot_time, self.rng) + rf.preset.slot_time
+            slot = rf.preset.slot_time
+            item.ready_at = now + tx_delay(self.channel_utilization(), slot, self.rng) + slot
             self._arm()
             return
         self._queue.remove(item)

@@ -1,7 +1,7 @@
 """The rolling-hour duty-cycle ledger."""
 
-from simulator.clock import TICKS_PER_SECOND as S
 from simulator.channel.dutycycle import HOUR, DutyCycleLedger, max_rolling_share
+from simulator.clock import TICKS_PER_SECOND as S
 
 
 def test_strict_rule_refuses_a_send_that_would_pass_the_limit():
