@@ -351,7 +351,7 @@ class World:
         sender.mac = TX
         sender.frames_sent += 1
         sender.ledger.record(now, end)
-        on_air = self.medium.transmit(sender.index, self.links.neighbours[sender.index], now, end)
+        on_air = self.medium.transmit(sender.index, self.links.paths[sender.index], now, end)
         self.queue.schedule(end, self._on_tx_end, Transmission(sender.index, sender.epoch, frame, on_air))
 
     def _on_tx_end(self, tx: Transmission) -> None:

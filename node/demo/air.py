@@ -100,7 +100,7 @@ class DemoAir:
         start = self.now_ticks()
         end = start + round(airtime * TICKS)
         self.frames_sent += 1
-        frame = self.medium.transmit(sender, self.links.neighbours[sender], start, end)
+        frame = self.medium.transmit(sender, self.links.paths[sender], start, end)
         on_air = _OnAir(sender, data, frame)
         self._call_later(airtime, lambda: self._finish(on_air))
         return airtime

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from node.lora import EU868_DUTY_CYCLE, Preset, time_on_air
 from simulator.channel.dutycycle import DutyCycleLedger
-from simulator.channel.links import INTERFERENCE_RANGE_DB, Neighbour
+from simulator.channel.links import INTERFERENCE_RANGE_DB, Neighbour, PathSet
 from simulator.channel.medium import Modulation, derived_rng
 from simulator.channel.propagation import ChannelModel, distance_m
 from simulator.clock import TICKS_PER_SECOND
@@ -77,7 +77,7 @@ class ForeignSource:
     lon: float
     antenna_m: float
     rate_per_s: float
-    paths: list[Neighbour]
+    paths: PathSet
     ledger: DutyCycleLedger
     frames: int = 0
     refused: int = 0
@@ -114,7 +114,7 @@ class Background:
                 if mean >= floor:
                     paths.append(Neighbour(i, mean, 0.0))
             rate = offered * share / per_kind / kind.mean_airtime_s()
-            self.sources.append(ForeignSource(-1 - k, kind, lat, lon, antenna, rate, paths,
+            self.sources.append(ForeignSource(-1 - k, kind, lat, lon, antenna, rate, PathSet(paths),
                                               DutyCycleLedger(EU868_DUTY_CYCLE, "strict", keep_history=False)))
 
     def next_at(self, source: ForeignSource, now: int) -> int:

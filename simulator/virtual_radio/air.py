@@ -18,7 +18,7 @@ from typing import Protocol
 
 from meshtastic.protobuf import mesh_pb2
 
-from simulator.channel.links import Neighbour
+from simulator.channel.links import Neighbour, PathSet
 from simulator.channel.medium import Frame, Medium
 from simulator.channel.propagation import ChannelModel
 from simulator.virtual_radio.links import Link, LinkModel
@@ -134,7 +134,7 @@ class Air:
             if link is not None:
                 links[listener.index] = link
                 paths.append(Neighbour(listener.index, link.rssi_dbm, 0.0))
-        on_air = self.medium(frame.rf).transmit(frame.sender, paths, ticks(frame.start), ticks(frame.end))
+        on_air = self.medium(frame.rf).transmit(frame.sender, PathSet(paths), ticks(frame.start), ticks(frame.end))
         record = _OnAir(frame, on_air, links)
         self.schedule(max(frame.end - now, 0.0), lambda: self._finish(record))
 

@@ -18,7 +18,7 @@ from meshtastic.protobuf import mesh_pb2
 from node.demo.air import DemoAir
 from node.lora import MESHTASTIC_HEADER, onair_bytes
 from simulator.channel.background import MESHCORE, PUBLIC_MESH, Background
-from simulator.channel.links import LinkTable, Neighbour
+from simulator.channel.links import LinkTable, Neighbour, PathSet
 from simulator.channel.medium import Medium, Modulation
 from simulator.channel.propagation import ChannelModel, preset
 from simulator.scenarios import NodeSpec, Topology, _offset, load_scenario
@@ -205,8 +205,8 @@ def test_the_virtual_radio_without_fading_hears_every_link_the_model_gives():
 # -- the medium's rules for other modulations -----------------------------------------------------
 def two_frames(victim_dbm, foreign_dbm, foreign, exhibition="MEDIUM_FAST"):
     medium = Medium(2, preset(exhibition), ChannelModel(shadowing_sigma_db=0.0))
-    mine = medium.transmit(0, [Neighbour(1, victim_dbm, 0.0)], 0, 400_000)
-    medium.transmit(-1, [Neighbour(1, foreign_dbm, 0.0)], 100_000, 600_000, foreign)
+    mine = medium.transmit(0, PathSet([Neighbour(1, victim_dbm, 0.0)]), 0, 400_000)
+    medium.transmit(-1, PathSet([Neighbour(1, foreign_dbm, 0.0)]), 100_000, 600_000, foreign)
     return medium, [r.receiver for r in medium.finish(mine)]
 
 
@@ -218,7 +218,7 @@ def test_a_longfast_frame_under_medium_fast_is_noise_to_the_demodulator():
 
 def foreign_only(exhibition, foreign):
     medium = Medium(2, preset(exhibition), ChannelModel(shadowing_sigma_db=0.0))
-    medium.transmit(-1, [Neighbour(1, -100.0, 0.0)], 0, 500_000, foreign)
+    medium.transmit(-1, PathSet([Neighbour(1, -100.0, 0.0)]), 0, 500_000, foreign)
     return medium
 
 
