@@ -16,6 +16,7 @@ purpose name (string seeds hash with SHA-512, independent of PYTHONHASHSEED).
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable
@@ -77,6 +78,7 @@ class SimNode:
     work_done: dict[int, int] = field(default_factory=dict)  # work index -> tick it completed here
     manifest_at: dict[int, int] = field(default_factory=dict)  # work index -> tick its manifest verified here
     waiting_publish: list[PublishedWork] = field(default_factory=list)  # due while the node was down
+    channel_utilisation: Callable[[], float] = lambda: 0.0  # its radio's channelUtilizationPercent now
 
 
 class Driver:
@@ -143,6 +145,8 @@ class World:
         self.source = topology.index(topology.source)
         self.nodes = [SimNode(i, spec, MemoryStore(), DutyCycleLedger(duty_cycle, duty_rule))
                       for i, spec in enumerate(topology.nodes)]
+        for node in self.nodes:
+            node.channel_utilisation = functools.partial(self._utilisation, node.index)
         self.on_complete: Callable[[SimNode], None] | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -164,6 +168,9 @@ class World:
         for source in self.background.sources:
             self.queue.schedule(self.background.next_at(source, 0), self._on_foreign, source)
         self.queue.schedule(METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)
+
+    def _utilisation(self, index: int) -> float:
+        return self.medium.utilisation_percent(index, self.queue.now)
 
     @property
     def collisions(self) -> int:

@@ -283,7 +283,7 @@ def test_measured_background_busy_fraction_is_within_20_percent_of_the_setting(s
 
 
 def test_background_is_refused_outside_its_range():
-    with pytest.raises(ValueError, match="--background must be in 0..0.9"):
+    with pytest.raises(ValueError, match=r"--background must be in 0\.\.0\.9"):
         Background(load_scenario("amsterdam", 1), P, MODEL, 0.95, 1)
 
 
