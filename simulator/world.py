@@ -399,5 +399,5 @@ class World:
             if note is not None:
                 util = self.medium.utilisation_percent(node.index, now)
                 note(LORA_LINK, util, round(100 * node.ledger.share(now), 3), now_s)
-                self._after_agent(node)
+                self._service(node)  # the pacing may have changed; no event or progress comes of it
         self.queue.schedule(now + METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)

@@ -223,6 +223,8 @@ class Medium:
         values = powers.tolist()
         receivers, extra = paths.receivers, paths.extra_loss
         up, tx_until, active_at = self.up, self.tx_until, self.active
+        busy_ticks, busy_end_at, util, util_bucket = self.busy_ticks, self._busy_end, self._util, self._util_bucket
+        airtime = end - start
         arrivals = []
         for i in relevant:
             receiver = receivers[i]
@@ -240,8 +242,14 @@ class Medium:
                 self._collide(receiver, arrival, start)
             else:
                 active.append(arrival)
-            if audible and power >= cad:
-                self._add_util(receiver, start, end)
+            if audible and power >= cad:  # _add_util, inlined: the hottest line of a dense run
+                busy_end = busy_end_at[receiver]
+                if end > busy_end:
+                    busy_ticks[receiver] += end - (start if start > busy_end else busy_end)
+                    busy_end_at[receiver] = end
+                if start // UTIL_BUCKET != util_bucket[receiver]:
+                    self._roll(receiver, start)
+                util[receiver][util_bucket[receiver] % UTIL_BUCKETS] += airtime
         return Frame(sender, start, end, arrivals, foreign)
 
     def _cross_db(self, modulation: Modulation) -> float | None:
