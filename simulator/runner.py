@@ -50,6 +50,7 @@ class RunSpec:
     works: int | None = None  # N works of ``size`` bytes, round-robin at the venues at t = 0
     hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
     background: float = 0.0  # foreign traffic's share of the slot's time (simulator.channel.background)
+    radio_metrics: bool = True  # engines get their radio's channel utilisation every 60 s, as on a Pi
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -74,7 +75,7 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     workload = make_workload(specs, spec.seed, topo, name)
     driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
     world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule,
-                  background=spec.background)
+                  background=spec.background, radio_metrics=spec.radio_metrics)
     if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
         driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))
     world.start()

@@ -125,7 +125,8 @@ class World:
 
     def __init__(self, topology: Topology, preset: Preset, driver: Driver, *, seed: int,
                  model: ChannelModel | None = None, loss: float = 0.0, duty_rule: str = "strict",
-                 duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True, background: float = 0.0) -> None:
+                 duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True, background: float = 0.0,
+                 radio_metrics: bool = True) -> None:
         self.topology = topology
         self.preset = preset
         self.driver = driver
@@ -133,6 +134,7 @@ class World:
         self.model = model or ChannelModel()
         self.loss = loss
         self.csma = csma  # False: no random wait and no CAD (hand-built timing tests)
+        self.radio_metrics = radio_metrics  # False: agents never get device metrics (as before issue 12)
         self.links = LinkTable(topology, preset, self.model)
         self.medium = Medium(len(topology.nodes), preset, self.model, seed=seed, loss=loss)
         self.background = Background(topology, preset, self.model, background, seed)
@@ -167,7 +169,8 @@ class World:
                                 (idx, round(reboot.down_s * TICKS_PER_SECOND)))
         for source in self.background.sources:
             self.queue.schedule(self.background.next_at(source, 0), self._on_foreign, source)
-        self.queue.schedule(METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)
+        if self.radio_metrics:
+            self.queue.schedule(METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)
 
     def _utilisation(self, index: int) -> float:
         return self.medium.utilisation_percent(index, self.queue.now)
