@@ -79,6 +79,7 @@ class SimNode:
     manifest_at: dict[int, int] = field(default_factory=dict)  # work index -> tick its manifest verified here
     waiting_publish: list[PublishedWork] = field(default_factory=list)  # due while the node was down
     channel_utilisation: Callable[[], float] = lambda: 0.0  # its radio's channelUtilizationPercent now
+    pending: list[PublishedWork] | None = None  # works not yet noted complete here (None: not looked yet)
 
 
 class Driver:
@@ -237,13 +238,19 @@ class World:
 
     def _note_progress(self, node: SimNode) -> None:
         driver, now = self.driver, self.queue.now
-        for work in driver.works:
+        if node.pending is None:
+            node.pending = list(driver.works)
+        still = []
+        for work in node.pending:  # only the works whose manifest or content is still missing here
             i = work.index
             if i not in node.manifest_at and driver.has_manifest(node, work):
                 node.manifest_at[i] = now
             if i not in node.work_done and driver.holds(node, work):
                 node.work_done[i] = now
-        if driver.is_complete(node):
+            if i not in node.manifest_at or i not in node.work_done:
+                still.append(work)
+        node.pending = still
+        if len(node.work_done) == len(driver.works) and driver.is_complete(node):
             node.completed_at = now
             if self.on_complete is not None:
                 self.on_complete(node)

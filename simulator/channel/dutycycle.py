@@ -30,6 +30,7 @@ class DutyCycleLedger:
         self.rule = rule
         self.window = window
         self._recent: deque[tuple[int, int]] = deque()
+        self._recent_total = 0  # Σ (end − start) over _recent
         self._keep_history = keep_history
         self.history: list[tuple[int, int]] = []  # every (start, end) ever, for metrics and plots
 
@@ -41,6 +42,7 @@ class DutyCycleLedger:
     def record(self, start: int, end: int) -> None:
         """Log one transmission."""
         self._recent.append((start, end))
+        self._recent_total += end - start
         if self._keep_history:
             self.history.append((start, end))
 
@@ -49,8 +51,21 @@ class DutyCycleLedger:
         window_start = now - self.window
         recent = self._recent
         while recent and recent[0][1] <= window_start:
-            recent.popleft()
-        return sum(min(e, now) - max(s, window_start) for s, e in recent if s < now)
+            s, e = recent.popleft()
+            self._recent_total -= e - s
+        if not recent:
+            return 0
+        # Σ min(e, now) − max(s, window_start) over s < now: the total, less what sticks out at either end
+        # (one radio's transmissions are in order and never overlap, so only the ends can stick out)
+        total = self._recent_total
+        first_start = recent[0][0]
+        if first_start < window_start:
+            total -= window_start - first_start
+        for s, e in reversed(recent):
+            if e <= now:
+                break
+            total -= e - max(s, now, window_start)
+        return total
 
     def allows(self, now: int, airtime: int) -> bool:
         """Whether a frame of ``airtime`` ticks may start now."""
