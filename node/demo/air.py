@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from node.lora import EU868_DUTY_CYCLE, Preset
 from node.protocol.events import RxInfo
-from node.transport.base import InboxTransport, LinkHost
+from node.transport.base import InboxTransport, LinkHost, RadioMetrics
 from simulator.channel.contention import tx_delay
 from simulator.channel.dutycycle import DutyCycleLedger
 from simulator.channel.links import LinkTable
@@ -24,6 +24,7 @@ from simulator.channel.propagation import ChannelModel
 from simulator.scenarios import Topology
 
 TICKS = 1_000_000  # the channel keeps integer microseconds of engine time, as the simulator does
+METRICS_INTERVAL_S = 60.0  # DeviceTelemetryModule: the radio's device metrics to its client, in engine seconds
 Clock = Callable[[], float]  # engine seconds
 Later = Callable[[float, Callable[[], None]], object]  # (engine seconds from now, callback)
 
@@ -127,6 +128,7 @@ class AirTransport(InboxTransport):
         self.preset = air.preset.name
         self.ledger = DutyCycleLedger(EU868_DUTY_CYCLE, "strict", keep_history=False)
         self._rng = derived_rng(index, "demo-mac")
+        self._metrics_at = 0.0
 
     def attach(self) -> None:
         """Join the channel."""
@@ -141,6 +143,7 @@ class AirTransport(InboxTransport):
         slot = self.air.preset.slot_time
         speed = self.air.speed
         while True:
+            self._report_metrics(host)
             # getTxDelayMsec, then CAD: a busy channel means a fresh random wait (RadioLibInterface::onNotify)
             await asyncio.sleep(tx_delay(self.air.utilisation_percent(self.index), slot, self._rng) / speed)
             if self.air.busy_at(self.index):
@@ -161,3 +164,12 @@ class AirTransport(InboxTransport):
             self.air.transmit(self.index, frame)
             self.count_out(frame)
             await asyncio.sleep(airtime / speed)
+
+    def _report_metrics(self, host: LinkHost) -> None:
+        """The radio's channel utilisation and TX share, as a real radio sends them to the daemon."""
+        now = self.air.now()
+        if now < self._metrics_at:
+            return
+        self._metrics_at = now + METRICS_INTERVAL_S
+        share = self.ledger.share(self.air.now_ticks())
+        host.radio_metrics(self.link, RadioMetrics(self.air.utilisation_percent(self.index), round(100 * share, 3)))
