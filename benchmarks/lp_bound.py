@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from simulator.links import LinkTable
+from simulator.channel.links import LinkTable
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.lpbound import (
     WorkDemand,
     cut_set_bound,
@@ -25,7 +26,6 @@ from simulator.lpbound import (
     time_bound,
     workload_airtime_bound,
 )
-from simulator.phy import ChannelModel, preset
 from simulator.scenarios import Topology, load_scenario
 
 VENUES = ("oba", "nemo", "waag", "zwijger")

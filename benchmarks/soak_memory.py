@@ -16,8 +16,8 @@ import sys
 import tracemalloc
 from dataclasses import dataclass, field
 
+from simulator.channel.propagation import preset
 from simulator.clock import TICKS_PER_SECOND
-from simulator.phy import preset
 from simulator.protocols import GossipDriver
 from simulator.scenarios import Topology, load_scenario
 from simulator.workload import Workload, WorkSpec, make_workload

@@ -22,8 +22,8 @@ from node.protocol import GossipAgent, GossipEngine
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
 from simulator.agent import NodeAgent
+from simulator.channel.propagation import preset as lookup_preset
 from simulator.clock import TICKS_PER_SECOND, to_seconds
-from simulator.phy import preset as lookup_preset
 from simulator.protocols import GossipDriver
 from simulator.scenarios import NodeSpec, Topology, load_scenario
 from simulator.workload import CREATED, PublishedWork, WorkSpec, make_workload, pseudo_random_bytes

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.phy import EU868_PRESETS
+from simulator.channel.propagation import EU868_PRESETS
 from simulator.protocols import PROTOCOLS
 from simulator.report import ProgressBar, RunCountBar, render_compare, render_run
 from simulator.runner import COMPARED, RunSpec, compare, public, run
@@ -50,6 +50,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same run")
     parser.add_argument("--loss", type=float, default=0.0, help="extra uniform loss per link and frame, 0..1")
     parser.add_argument("--hours", type=float, default=6.0, help="simulated horizon in hours (default 6)")
+    parser.add_argument("--background", type=float, default=0.0, metavar="U",
+                        help="foreign traffic (public LongFast mesh, MeshCore) busy share of the slot, 0..0.9 "
+                             "(default 0)")
     parser.add_argument("--hop-limit", type=int, metavar="N",
                         help="flood variants: hop limit 0..7 of every packet (default 3; flood-expert: what its "
                              "routers need)")
@@ -66,7 +69,7 @@ def spec_from(args: argparse.Namespace, protocol: str) -> RunSpec:
     return RunSpec(scenario=args.scenario, size=args.size, preset=args.preset, seed=args.seed, loss=args.loss,
                    protocol=protocol, hours=args.hours, duty_rule=args.duty_rule,
                    stop_on_complete=not args.full_horizon, workload=args.workload, works=args.works,
-                   hop_limit=args.hop_limit)
+                   hop_limit=args.hop_limit, background=args.background)
 
 
 def _execute(args: argparse.Namespace, action: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.special import ndtr
 
 from node.lora import MAX_APP_PAYLOAD, Preset
-from simulator.links import LinkTable
+from simulator.channel.links import LinkTable
 
 EXACT_SEPARATION_LIMIT = 22  # exhaustive separation up to this many reachable nodes (2^21 cuts)
 VIOLATION_TOL = 1e-6  # a cut counts as violated when it carries less than 1 − this of the work

@@ -68,7 +68,7 @@ class FloodDriver(Driver):
             raise RuntimeError("flood-expert needs plan() before its agents are made")
         holdings = node.keep.setdefault("flood", FloodHoldings(node.store, self.workload.trust))
         config = FloodConfig(self.role(node), self.hop_limit, self.repair)
-        return FloodAgent(node.index + 1, holdings, rng, self.preset, config, now)
+        return FloodAgent(node.index + 1, holdings, rng, self.preset, config, now, node.channel_utilisation)
 
     def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
         """The venue queues every piece of the work."""

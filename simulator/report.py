@@ -23,7 +23,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     completion = "not all nodes" if r["completion_s"] is None else f"{r['completion_s']:.1f} s"
     lines = [
         f"{r['protocol']} on {r['scenario']} ({r['node_count']} nodes), workload {r['workload']} "
-        f"({r['work_count']} works, {r['size']} bytes), {r['preset']}, seed {r['seed']}, loss {r['loss']}",
+        f"({r['work_count']} works, {r['size']} bytes), {r['preset']}, seed {r['seed']}, loss {r['loss']}, "
+        f"background {r.get('background', 0.0):g}",
         f"  complete: {r['complete_fraction'] * 100:.0f} % of nodes hold every work; last completion {completion}",
     ]
     if r["work_count"] > 1:
@@ -37,6 +38,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         f"  completion over the time bound {_fmt(r['lp_time_bound_s'])} s: {_fmt(r['completion_over_time_bound'], 2)}",
         f"  busiest hour: {r['max_duty_cycle'] * 100:.2f} % of the {r['duty_cycle_limit'] * 100:.0f} % limit; "
         f"busiest channel {r['max_busy_fraction'] * 100:.1f} %; "
+        f"foreign traffic on the air {r.get('background_busy_fraction', 0.0) * 100:.1f} %; "
         f"frames sent {r['frames_sent']}, collisions {r['collisions']}, refused {r['refused']}",
         f"  simulated {r['simulated_s']:.0f} s in {r.get('_wall_s', 0.0):.2f} s wall ({r['events']} events)",
     ]

@@ -12,6 +12,8 @@ import numpy as np
 
 from node.lora import MAX_APP_PAYLOAD
 from simulator.bound import bound_airtime, min_connected_dominating_set
+from simulator.channel.background import MAX_UTILISATION
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.clock import TICKS_PER_SECOND, to_seconds
 from simulator.lpbound import (
     EXACT_SEPARATION_LIMIT,
@@ -22,7 +24,6 @@ from simulator.lpbound import (
     time_bound,
     workload_airtime_bound,
 )
-from simulator.phy import ChannelModel, preset
 from simulator.protocols import FloodDriver, make_driver
 from simulator.scenarios import Topology, load_scenario
 from simulator.workload import PublishedWork, make_workload, resolve_specs
@@ -48,6 +49,8 @@ class RunSpec:
     workload: str | None = None  # "exhibition" or a workload JSON file; None: --works or one work
     works: int | None = None  # N works of ``size`` bytes, round-robin at the venues at t = 0
     hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
+    background: float = 0.0  # foreign traffic's share of the slot's time (simulator.channel.background)
+    radio_metrics: bool = True  # engines get their radio's channel utilisation every 60 s, as on a Pi
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -56,6 +59,8 @@ class RunSpec:
             raise ValueError(f"--size must be 1..10485760 bytes, got {self.size}")
         if not 0.0 <= self.loss < 1.0:
             raise ValueError(f"--loss must be in 0..1 (exclusive), got {self.loss}")
+        if not 0.0 <= self.background <= MAX_UTILISATION:
+            raise ValueError(f"--background must be in 0..{MAX_UTILISATION}, got {self.background}")
         if not 0 < self.hours <= 24 * 30:
             raise ValueError(f"--hours must be in (0, 720], got {self.hours}")
         preset(self.preset)
@@ -69,7 +74,8 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     name, specs = resolve_specs(spec.workload, spec.works, spec.size)
     workload = make_workload(specs, spec.seed, topo, name)
     driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
-    world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule)
+    world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule,
+                  background=spec.background, radio_metrics=spec.radio_metrics)
     if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
         driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))
     world.start()
@@ -138,12 +144,12 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
                             if len(node.manifest_at) == len(works) else None),
             "airtime_s": round(airtime, 4),
             "max_duty_cycle": round(node.ledger.max_share(), 5),
-            "busy_fraction": round(to_seconds(node.busy_ticks) / simulated, 5),
+            "busy_fraction": round(to_seconds(world.busy_ticks(node)) / simulated, 5),
             "frames_sent": node.frames_sent,
             "frames_received": node.frames_received,
             "refused": node.refused,
             "too_large": node.too_large,
-            "collisions": node.collisions,
+            "collisions": world.collisions_at(node),
             "in_mcds": node.index in mcds.members,
         })
     work_rows = [_work_row(w, counted) for w in works]
@@ -164,6 +170,9 @@ def collect(world: World, spec: RunSpec, end_tick: int) -> dict[str, Any]:
         "size": sum(w.size for w in works),
         "seed": spec.seed,
         "loss": spec.loss,
+        "background": spec.background,
+        "background_busy_fraction": round(to_seconds(world.medium.foreign_busy_ticks) / simulated, 5),
+        "background_frames": sum(s.frames for s in world.background.sources),
         "hours": spec.hours,
         "duty_rule": spec.duty_rule,
         "node_count": len(nodes),

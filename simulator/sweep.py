@@ -24,11 +24,11 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-from simulator.phy import preset as check_preset
+from simulator.channel.background import MAX_UTILISATION
+from simulator.channel.propagation import preset as check_preset
 from simulator.protocols import PROTOCOLS
 from simulator.runner import RunSpec, run
 from simulator.scenarios import load_scenario
@@ -57,6 +57,7 @@ METRICS: tuple[str, ...] = (
     "collisions",
     "max_duty_cycle",
     "max_busy_fraction",
+    "background_busy_fraction",
 )
 HIGHER_IS_BETTER = frozenset({"complete_fraction", "works_everywhere"})
 BASELINE = "gossip"
@@ -98,13 +99,8 @@ class Job:
         workload, works, size = parse_workload(self.cell.workload)
         spec = RunSpec(scenario=self.cell.scenario, size=size, preset=self.cell.preset, seed=self.seed,
                        loss=self.cell.loss, protocol=self.cell.protocol, hours=self.hours,
-                       duty_rule=self.duty_rule, workload=workload, works=works)
-        if not self.cell.background:
-            return spec
-        # RunSpec.background arrives with the background-traffic model; SweepGrid.check refuses a
-        # background where RunSpec has none. Passed by name so this module type-checks either way.
-        background: dict[str, Any] = {"background": self.cell.background}
-        return replace(spec, **background)
+                       duty_rule=self.duty_rule, workload=workload, works=works, background=self.cell.background)
+        return spec
 
 
 @dataclass(frozen=True)
@@ -170,8 +166,9 @@ class SweepGrid:
         unknown = [p for p in self.protocols if p not in PROTOCOLS]
         if unknown:
             raise SweepError(f"unknown protocol {unknown[0]!r}; choose from {', '.join(PROTOCOLS)}")
-        if any(self.backgrounds) and "background" not in {f.name for f in fields(RunSpec)}:
-            raise SweepError("this simulator has no background traffic yet; use --background 0")
+        bad = [b for b in self.backgrounds if not 0.0 <= b <= MAX_UTILISATION]
+        if bad:
+            raise SweepError(f"--background must be in 0..{MAX_UTILISATION}, got {bad[0]:g}")
         try:
             check_preset(self.preset)
             for job in self.jobs()[:: len(self.seeds)]:  # one seed per cell: the settings, not the luck

@@ -1,11 +1,14 @@
 """The simulated world: nodes with radios on one shared LoRa channel, driven by virtual time.
 
 Per node, the radio follows the Meshtastic firmware's transmit path: when the agent has work
-(its timer is due) and the radio is idle, it waits a random ``random(0, 2^CW)·slot`` with
-``CW = map(channel utilisation, 0, 100, 3, 8)`` (``getTxDelayMsec``), then does CAD: a busy
-channel means a new random wait. A clear channel means the agent is polled for a frame; the
-duty-cycle ledger may refuse it (``send_refused``), otherwise it is on air for its time on air,
-and the agent is polled again after the transmission ends.
+(its timer is due) and the radio is idle, it waits ``getTxDelayMsec`` (random(0, 2^CW) slots, CW
+from the channel utilisation), then does CAD: a busy channel means a new random wait. A clear
+channel means the agent is polled for a frame; the duty-cycle ledger may refuse it
+(``send_refused``), otherwise it is on air for its time on air, and the agent is polled again
+after the transmission ends. Everything the channel decides (fading, capture, half duplex, CAD,
+utilisation, delivery) is :class:`simulator.channel.medium.Medium`'s; foreign traffic comes from
+:class:`simulator.channel.background.Background`. Every ``METRICS_INTERVAL_S`` an agent that
+takes them gets its radio's device metrics, as the daemon passes them on.
 
 Randomness comes from one ``random.Random`` per purpose, each seeded from the run seed and a
 purpose name (string seeds hash with SHA-512, independent of PYTHONHASHSEED).
@@ -13,6 +16,7 @@ purpose name (string seeds hash with SHA-512, independent of PYTHONHASHSEED).
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable
@@ -23,55 +27,31 @@ from node.lora import MAX_APP_PAYLOAD, onair_bytes
 from node.protocol.events import RxInfo
 from node.store.memory import MemoryStore
 from simulator.agent import LORA_LINK, NodeAgent, inband_header_bytes
+from simulator.channel.background import Background, ForeignSource
+from simulator.channel.contention import tx_delay_slots
+from simulator.channel.dutycycle import DutyCycleLedger
+from simulator.channel.links import LinkTable
+from simulator.channel.medium import Frame, Medium, derived_rng
+from simulator.channel.propagation import EU868_DUTY_CYCLE, MESHTASTIC_PREAMBLE, ChannelModel, Preset, time_on_air
 from simulator.clock import TICKS_PER_SECOND, EventQueue, to_seconds
-from simulator.dutycycle import DutyCycleLedger
-from simulator.links import LinkTable
-from simulator.phy import (
-    CRITICAL_PREAMBLE_SYMBOLS,
-    EU868_DUTY_CYCLE,
-    MESHTASTIC_PREAMBLE,
-    ChannelModel,
-    Preset,
-    Signal,
-    survives,
-    symbol_time,
-    time_on_air,
-)
 from simulator.scenarios import NodeSpec, Topology
 from simulator.workload import PublishedWork
 
 IDLE, BACKOFF, TX, BLOCKED, DOWN = "idle", "backoff", "tx", "blocked", "down"
-CAD_MARGIN_DB = 3.0  # CAD detects a little below the decoding threshold (Meshtasticator: −3 dB)
-UTIL_BUCKET = 10 * TICKS_PER_SECOND  # firmware: 6 buckets of 10 s for channel utilisation
 MAX_IDLE_HOLD = TICKS_PER_SECOND  # an agent that says "due" but yields nothing is re-asked at most every second
+METRICS_INTERVAL_S = 60  # DeviceTelemetryModule: device metrics (channel_utilization, air_util_tx) to the phone
 
-
-def derived_rng(seed: int, purpose: str) -> random.Random:
-    """An independent generator for one purpose of one run."""
-    return random.Random(f"mesh-art-sim:{seed}:{purpose}")
-
-
-@dataclass
-class Arrival:
-    """A transmission as one receiver experiences it."""
-
-    receiver: int
-    signal: Signal
-    epoch: int
-    extra_loss: float = 0.0  # per-link drop probability from the topology file
-    lost: str = ""  # "", "collision", "half-duplex" or "down"
+__all__ = ["Driver", "SimNode", "Transmission", "World", "derived_rng"]
 
 
 @dataclass
 class Transmission:
-    """One frame on air."""
+    """One frame on air: the agent's bytes and what the medium made of it."""
 
     sender: int
     epoch: int
     data: bytes
-    start: int
-    end: int
-    arrivals: list[Arrival]
+    frame: Frame
 
 
 @dataclass
@@ -90,20 +70,16 @@ class SimNode:
     timer_tick: int = -1
     hold_until: int = 0
     idle_polls: int = 0
-    active: list[Arrival] = field(default_factory=list)
-    util: list[int] = field(default_factory=lambda: [0] * 6)
-    util_bucket: int = 0
     frames_sent: int = 0
     frames_received: int = 0
     refused: int = 0
     too_large: int = 0
-    collisions: int = 0
-    busy_ticks: int = 0  # channel busy as this node's CAD sees it, its own transmissions included
-    busy_end: int = 0
     completed_at: int | None = None
     work_done: dict[int, int] = field(default_factory=dict)  # work index -> tick it completed here
     manifest_at: dict[int, int] = field(default_factory=dict)  # work index -> tick its manifest verified here
     waiting_publish: list[PublishedWork] = field(default_factory=list)  # due while the node was down
+    channel_utilisation: Callable[[], float] = lambda: 0.0  # its radio's channelUtilizationPercent now
+    pending: list[PublishedWork] | None = None  # works not yet noted complete here (None: not looked yet)
 
 
 class Driver:
@@ -150,7 +126,8 @@ class World:
 
     def __init__(self, topology: Topology, preset: Preset, driver: Driver, *, seed: int,
                  model: ChannelModel | None = None, loss: float = 0.0, duty_rule: str = "strict",
-                 duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True) -> None:
+                 duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True, background: float = 0.0,
+                 radio_metrics: bool = True) -> None:
         self.topology = topology
         self.preset = preset
         self.driver = driver
@@ -158,21 +135,21 @@ class World:
         self.model = model or ChannelModel()
         self.loss = loss
         self.csma = csma  # False: no random wait and no CAD (hand-built timing tests)
+        self.radio_metrics = radio_metrics  # False: agents never get device metrics (as before issue 12)
         self.links = LinkTable(topology, preset, self.model)
+        self.medium = Medium(len(topology.nodes), preset, self.model, seed=seed, loss=loss)
+        self.background = Background(topology, preset, self.model, background, seed)
         self.queue = EventQueue()
         self.rng_mac = derived_rng(seed, "mac")
-        self.rng_fading = derived_rng(seed, "fading")
-        self.rng_loss = derived_rng(seed, "loss")
         self.slot = round(preset.slot_time * TICKS_PER_SECOND)
-        self.critical = round((MESHTASTIC_PREAMBLE - CRITICAL_PREAMBLE_SYMBOLS) * symbol_time(preset)
-                              * TICKS_PER_SECOND)
-        self.cad_dbm = self.links.threshold_dbm - CAD_MARGIN_DB
+        self._noise_dbm = -self.model.snr_db(0.0, preset)  # snr_db(p) = p - noise floor
         self.full_frame = self._airtime(onair_bytes(MAX_APP_PAYLOAD))
         self._airtimes: dict[int, int] = {}
         self.source = topology.index(topology.source)
         self.nodes = [SimNode(i, spec, MemoryStore(), DutyCycleLedger(duty_cycle, duty_rule))
                       for i, spec in enumerate(topology.nodes)]
-        self.collisions = 0
+        for node in self.nodes:
+            node.channel_utilisation = functools.partial(self._utilisation, node.index)
         self.on_complete: Callable[[SimNode], None] | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -191,9 +168,30 @@ class World:
             idx = self.topology.index(reboot.node)
             self.queue.schedule(round(reboot.at_s * TICKS_PER_SECOND), self._on_down,
                                 (idx, round(reboot.down_s * TICKS_PER_SECOND)))
+        for source in self.background.sources:
+            self.queue.schedule(self.background.next_at(source, 0), self._on_foreign, source)
+        if self.radio_metrics:
+            self.queue.schedule(METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)
+
+    def _utilisation(self, index: int) -> float:
+        return self.medium.utilisation_percent(index, self.queue.now)
+
+    @property
+    def collisions(self) -> int:
+        """Decodable frames lost to collisions, over all receivers."""
+        return self.medium.collisions
+
+    def busy_ticks(self, node: SimNode) -> int:
+        """Ticks the node's CAD saw the channel busy, its own transmissions included."""
+        return self.medium.busy_ticks[node.index]
+
+    def collisions_at(self, node: SimNode) -> int:
+        """Decodable frames the node lost to collisions."""
+        return self.medium.collisions_at[node.index]
 
     def _boot(self, node: SimNode) -> None:
         node.up = True
+        self.medium.set_up(node.index)
         node.mac = IDLE
         node.timer_tick = -1
         node.hold_until = 0
@@ -208,9 +206,7 @@ class World:
         node.epoch += 1
         node.mac = DOWN
         node.agent = None
-        for arrival in node.active:
-            if not arrival.lost:
-                arrival.lost = "down"
+        self.medium.set_down(idx)
         self.queue.schedule(self.queue.now + down_ticks, self._on_up, idx)
 
     def _on_up(self, idx: int) -> None:
@@ -242,13 +238,19 @@ class World:
 
     def _note_progress(self, node: SimNode) -> None:
         driver, now = self.driver, self.queue.now
-        for work in driver.works:
+        if node.pending is None:
+            node.pending = list(driver.works)
+        still = []
+        for work in node.pending:  # only the works whose manifest or content is still missing here
             i = work.index
             if i not in node.manifest_at and driver.has_manifest(node, work):
                 node.manifest_at[i] = now
             if i not in node.work_done and driver.holds(node, work):
                 node.work_done[i] = now
-        if driver.is_complete(node):
+            if i not in node.manifest_at or i not in node.work_done:
+                still.append(work)
+        node.pending = still
+        if len(node.work_done) == len(driver.works) and driver.is_complete(node):
             node.completed_at = now
             if self.on_complete is not None:
                 self.on_complete(node)
@@ -298,36 +300,21 @@ class World:
                 pass
 
     # -- the radio ------------------------------------------------------------------------------
-    def _contention_window(self, node: SimNode) -> int:
-        self._roll_util(node)
-        percent = 100 * sum(node.util) // (6 * UTIL_BUCKET)
-        return 3 + min(100, percent) * 5 // 100
-
-    def _roll_util(self, node: SimNode) -> None:
-        bucket = self.queue.now // UTIL_BUCKET
-        if bucket != node.util_bucket:
-            for b in range(node.util_bucket + 1, min(bucket, node.util_bucket + 6) + 1):
-                node.util[b % 6] = 0
-            node.util_bucket = bucket
-
     def _backoff(self, node: SimNode) -> None:
         node.mac = BACKOFF
         if not self.csma:
             self.queue.schedule(self.queue.now, self._on_backoff_end, (node.index, node.epoch))
             return
-        delay = self.rng_mac.randrange(2 ** self._contention_window(node)) * self.slot
+        util = self.medium.utilisation_percent(node.index, self.queue.now)
+        delay = tx_delay_slots(util, self.rng_mac) * self.slot
         self.queue.schedule(self.queue.now + delay, self._on_backoff_end, (node.index, node.epoch))
-
-    def _channel_busy(self, node: SimNode) -> bool:
-        now = self.queue.now
-        return any(a.signal.end > now and a.signal.power >= self.cad_dbm for a in node.active)
 
     def _on_backoff_end(self, arg: tuple[int, int]) -> None:
         idx, epoch = arg
         node = self.nodes[idx]
         if node.epoch != epoch or not node.up or node.mac != BACKOFF:
             return
-        if self.csma and self._channel_busy(node):
+        if self.csma and self.medium.cad_busy(idx, self.queue.now):
             busy = getattr(node.agent, "channel_busy", None)
             if busy is None:
                 self._backoff(node)
@@ -381,56 +368,8 @@ class World:
         sender.mac = TX
         sender.frames_sent += 1
         sender.ledger.record(now, end)
-        self._add_util(sender, airtime)
-        for arrival in sender.active:  # half-duplex: whatever it was receiving is gone
-            if arrival.signal.end > now and not arrival.lost:
-                arrival.lost = "half-duplex"
-        threshold = self.links.threshold_dbm
-        sigma = self.model.shadowing_sigma_db
-        gauss = self.rng_fading.gauss
-        arrivals = []
-        for nb in self.links.neighbours[sender.index]:
-            receiver = self.nodes[nb.receiver]
-            power = nb.mean_dbm + gauss(0.0, sigma) if sigma > 0 else nb.mean_dbm
-            signal = Signal(now, end, power, power >= threshold)
-            arrival = Arrival(nb.receiver, signal, receiver.epoch, nb.extra_loss)
-            arrivals.append(arrival)
-            if not receiver.up:
-                arrival.lost = "down"
-                continue
-            if receiver.mac == TX:
-                arrival.lost = "half-duplex"
-            self._collide(receiver, arrival)
-            if power >= self.cad_dbm:
-                self._add_util(receiver, airtime)
-        self.queue.schedule(end, self._on_tx_end, Transmission(sender.index, sender.epoch, frame, now, end, arrivals))
-
-    def _collide(self, receiver: SimNode, new: Arrival) -> None:
-        now = self.queue.now
-        active = [a for a in receiver.active if a.signal.end > now]
-        capture = self.model.capture_db
-        for old in active:
-            if not survives(new.signal, old.signal, self.critical, capture):
-                self._lose(receiver, new)
-            if not survives(old.signal, new.signal, self.critical, capture):
-                self._lose(receiver, old)
-        active.append(new)
-        receiver.active = active
-
-    def _lose(self, receiver: SimNode, arrival: Arrival) -> None:
-        if arrival.lost:
-            return
-        arrival.lost = "collision"
-        if arrival.signal.decodable:
-            receiver.collisions += 1
-            self.collisions += 1
-
-    def _add_util(self, node: SimNode, airtime: int) -> None:
-        now, end = self.queue.now, self.queue.now + airtime
-        node.busy_ticks += max(0, end - max(now, node.busy_end))  # the union of busy intervals
-        node.busy_end = max(node.busy_end, end)
-        self._roll_util(node)
-        node.util[node.util_bucket % 6] += airtime
+        on_air = self.medium.transmit(sender.index, self.links.paths[sender.index], now, end)
+        self.queue.schedule(end, self._on_tx_end, Transmission(sender.index, sender.epoch, frame, on_air))
 
     def _on_tx_end(self, tx: Transmission) -> None:
         sender = self.nodes[tx.sender]
@@ -438,19 +377,12 @@ class World:
             sender.mac = IDLE
         now_s = to_seconds(self.queue.now)
         delivered = []
-        for arrival in tx.arrivals:
-            receiver = self.nodes[arrival.receiver]
-            if (arrival.lost or not arrival.signal.decodable or not receiver.up
-                    or receiver.epoch != arrival.epoch):
-                continue
-            drop = self.loss
-            if arrival.extra_loss:
-                drop = 1 - (1 - drop) * (1 - arrival.extra_loss)
-            if drop and self.rng_loss.random() < drop:
-                continue
-            power = arrival.signal.power
-            info = RxInfo(sender=f"!{tx.sender + 1:08x}", snr=round(self.model.snr_db(power, self.preset), 2),
-                          rssi=round(power, 1))
+        name = f"!{tx.sender + 1:08x}"
+        noise = self._noise_dbm
+        for reception in self.medium.finish(tx.frame):
+            receiver = self.nodes[reception.receiver]
+            power = reception.power
+            info = RxInfo(sender=name, snr=round(power - noise, 2), rssi=round(power, 1))
             receiver.frames_received += 1
             receiver.agent.receive_frame(tx.data, LORA_LINK, info, now_s)
             delivered.append(receiver)
@@ -460,3 +392,22 @@ class World:
             self._after_agent(receiver)
         if sender.up and sender.epoch == tx.epoch:
             self._after_agent(sender)
+
+    # -- the rest of the slot -------------------------------------------------------------------
+    def _on_foreign(self, source: ForeignSource) -> None:
+        now = self.queue.now
+        end = self.background.frame(source, now)
+        if end is not None:
+            self.medium.transmit(source.index, source.paths, now, end, source.kind.modulation)
+        self.queue.schedule(self.background.next_at(source, now), self._on_foreign, source)
+
+    def _on_metrics(self, _: None) -> None:
+        now = self.queue.now
+        now_s = to_seconds(now)
+        for node in self.nodes:
+            note = getattr(node.agent, "note_radio_metrics", None) if node.up else None
+            if note is not None:
+                util = self.medium.utilisation_percent(node.index, now)
+                note(LORA_LINK, util, round(100 * node.ledger.share(now), 3), now_s)
+                self._service(node)  # the pacing may have changed; no event or progress comes of it
+        self.queue.schedule(now + METRICS_INTERVAL_S * TICKS_PER_SECOND, self._on_metrics, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import errno
+import functools
 import hashlib
 import os
 import stat
@@ -28,6 +29,17 @@ Role = Literal["curator", "artist", "node"]
 ROLES: tuple[Role, ...] = ("curator", "artist", "node")
 SECRET_TAG = "mesh-art-secret-v1"
 PUBLIC_TAG = "mesh-art-public-v1"
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(raw: bytes, message: bytes, signature: bytes) -> bool:
+    # A pure function of its bytes: the same beacon or manifest heard again (by many simulated
+    # nodes in one process, or by one node from many neighbours) is checked once.
+    try:
+        nacl.signing.VerifyKey(raw).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
+        return False
+    return True
 
 
 def fingerprint(raw_public_key: bytes) -> str:
@@ -51,11 +63,7 @@ class PublicKey:
         """True when ``signature`` is this key's signature over ``message``."""
         if len(signature) != 64:
             return False
-        try:
-            nacl.signing.VerifyKey(self.raw).verify(message, signature)
-        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
-            return False
-        return True
+        return _verified(self.raw, message, signature)
 
     @property
     def fingerprint(self) -> str:

@@ -49,7 +49,7 @@ def _print_status(network: object) -> None:
     for radio in network.radios:
         c = radio.counters
         print(f"{radio.name}: sent {c.sent} relayed {c.relayed} received {c.received} delivered {c.delivered} "
-              f"duty-refused {c.refused_duty_cycle} tx {radio.ledger.utilization_percent(radio.clock()):.2f} %")
+              f"duty-refused {c.refused_duty_cycle} tx {radio.air_util_tx():.2f} %")
     if network.air is not None:
         a = network.air.counters
         print(f"air: {a.transmissions} transmissions, {a.receptions} receptions, {a.collisions} collisions, "

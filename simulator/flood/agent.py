@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from node.artwork.bundle import Bundle
@@ -46,10 +47,10 @@ class FloodAgent:
     INBAND_HEADER_BYTES = ROUTING.size
 
     def __init__(self, node_num: int, holdings: FloodHoldings, rng: random.Random, preset: Preset,
-                 config: FloodConfig, now: float = 0.0) -> None:
+                 config: FloodConfig, now: float = 0.0, utilisation: Callable[[], float] = lambda: 0.0) -> None:
         self.holdings = holdings
         self.config = config
-        self.router = ManagedFloodRouter(node_num, config.role, preset, rng)
+        self.router = ManagedFloodRouter(node_num, config.role, preset, rng, utilisation)
         self.repair = Repair(holdings, rng, config.repair) if config.repair is not None else None
         self._backlog: deque[tuple[PieceKey, bytes]] = deque()  # own pieces the app has not handed over yet
         self._backlog_keys: set[PieceKey] = set()

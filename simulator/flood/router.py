@@ -35,19 +35,18 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from node.lora import Preset
+from simulator.channel.contention import redrawn_deadline, relay_delay, retransmission_timeout, worst_relay_delay
 from simulator.flood.frames import ROUTING, Routing, parse_routing
 from simulator.flood.roles import Role
-from simulator.flood.timing import relay_delay, retransmission_timeout, worst_relay_delay
 
 MAX_TX_QUEUE = 16  # RadioInterface.h
 NUM_RELIABLE_RETX = 3  # NextHopRouter.h; PendingPacket subtracts the first send
 PACKET_HISTORY = 200  # PACKETHISTORY_MAX = max(MAX_NUM_NODES · 2, 100) with MAX_NUM_NODES 100
-UTILISATION_WINDOW_S = 60.0  # AirTime::channelUtilizationPercent: 6 buckets of 10 s
 
 
 @dataclass
@@ -88,27 +87,11 @@ class RouterCounters:
     gave_up: int = 0
 
 
-@dataclass
-class _ChannelLoad:
-    """Airtime sent and decoded in the last minute: the firmware's ``channelUtilizationPercent``."""
-
-    frames: deque[tuple[float, float]] = field(default_factory=deque)
-    total: float = 0.0
-
-    def add(self, at: float, airtime: float) -> None:
-        self.frames.append((at, airtime))
-        self.total += airtime
-
-    def percent(self, now: float) -> float:
-        while self.frames and self.frames[0][0] < now - UTILISATION_WINDOW_S:
-            self.total -= self.frames.popleft()[1]
-        return 100.0 * max(0.0, self.total) / UTILISATION_WINDOW_S
-
-
 class ManagedFloodRouter:
     """The firmware's broadcast path for one node: history, relays, transmit queue, retransmissions."""
 
-    def __init__(self, node_num: int, role: Role, preset: Preset, rng: random.Random) -> None:
+    def __init__(self, node_num: int, role: Role, preset: Preset, rng: random.Random,
+                 utilisation: Callable[[], float] = lambda: 0.0) -> None:
         self.node_num = node_num
         self.role = role
         self.preset = preset
@@ -121,7 +104,7 @@ class ManagedFloodRouter:
         self._seq = 0
         self._next_id = 1
         self._pending: dict[int, _Reliable] = {}  # own packet id -> retransmission state
-        self._load = _ChannelLoad()
+        self._utilisation = utilisation  # the radio's channelUtilizationPercent (the channel's count)
         self._last_sent: _Queued | None = None
         self._airtimes: dict[int, float] = {}
 
@@ -136,7 +119,7 @@ class ManagedFloodRouter:
         for entry in self._pending.values():  # we cannot hear an implicit ACK while sending this
             entry.next_tx += airtime
         if want_ack:
-            timeout = retransmission_timeout(airtime, self.slot, self._load.percent(now))
+            timeout = retransmission_timeout(airtime, self.slot, self._utilisation())
             self._pending[routing.packet_id] = _Reliable(frame, NUM_RELIABLE_RETX - 1, now + timeout)
         self._enqueue(routing, frame, None, now)
         return routing
@@ -147,7 +130,6 @@ class ManagedFloodRouter:
         if routing is None:
             return None
         airtime = self.airtime(frame)
-        self._load.add(now, airtime)
         key = routing.key
         if routing.sender == self.node_num and self._pending.pop(routing.packet_id, None) is not None:
             self.counters.implicit_acks += 1  # ReliableRouter::shouldFilterReceived: someone relayed ours
@@ -188,7 +170,6 @@ class ManagedFloodRouter:
         self._queue.pop(0)
         self._last_sent = front
         airtime = self.airtime(front.frame)
-        self._load.add(now, airtime)
         self._draw(now + airtime)  # ISR_TX: the next packet's delay starts when this one ends
         return front.frame
 
@@ -222,7 +203,7 @@ class ManagedFloodRouter:
             assert routing is not None
             self._remember(routing)
             self._enqueue(routing, entry.frame, None, now)
-            entry.next_tx = now + retransmission_timeout(self.airtime(entry.frame), self.slot, self._load.percent(now))
+            entry.next_tx = now + retransmission_timeout(self.airtime(entry.frame), self.slot, self._utilisation())
 
     def next_due(self) -> float | None:
         """When the router next has something to do: the front packet's time or a retransmission check."""
@@ -313,10 +294,10 @@ class ManagedFloodRouter:
         if front.snr is None:
             self._timer = now
             return
-        delay = relay_delay(self.role, front.snr, self.slot, self.rng)
+        # shouldRebroadcastEarlyLikeRouter: ROUTER only, not ROUTER_LATE
+        delay = relay_delay(self.role is Role.ROUTER, front.snr, self.slot, self.rng)
         if front.late_until is not None:
-            worst = worst_relay_delay(front.snr, self.slot)
-            front.late_until = min(max(front.late_until + delay, now + delay), now + 2 * worst)
+            front.late_until = redrawn_deadline(front.late_until, now, delay, front.snr, self.slot)
             self._timer = front.late_until
         else:
             self._timer = now + delay

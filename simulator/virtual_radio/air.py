@@ -1,24 +1,31 @@
 """The shared LoRa channel the virtual radios transmit on.
 
-A frame occupies the air from its start for its time on air. When it ends, every radio on the
-same RF setup that the link model lets hear it receives it, unless the receiver was itself
-transmitting (half duplex) or another audible frame overlapped it without being at least
-``capture_db`` weaker (collision; LoRa's capture effect lets the clearly stronger one through).
+Radios hear each other only on the same RF setup (region, frequency, LoRa parameters), so the
+air keeps one :class:`simulator.channel.medium.Medium` per setup and lets it decide capture
+with preamble lock, half duplex, CAD and channel utilisation, exactly as the simulator's world
+and the demo do. The link model says who hears whom at what RSSI; by default the medium adds no
+fading (a virtual radio on a desk should hear the same neighbours on every run), and every link
+the model returns is decodable. ``fading=True`` switches the channel model's per-frame
+shadowing on, with the model's decoding threshold.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from meshtastic.protobuf import mesh_pb2
 
+from simulator.channel.links import Neighbour, PathSet
+from simulator.channel.medium import Frame, Medium
+from simulator.channel.propagation import ChannelModel
 from simulator.virtual_radio.links import Link, LinkModel
 from simulator.virtual_radio.rf import RfSetup
 
-CAPTURE_DB = 6.0
-FRAME_MEMORY_S = 60.0  # how long finished frames are kept for overlap checks
+TICKS = 1_000_000  # the medium counts integer microseconds of the loop's clock
+FRAME_MEMORY_S = 60.0  # finished frames stay in ``Air.frames`` this long, for tests and tools
 
 
 @dataclass
@@ -70,22 +77,47 @@ class Cancellable(Protocol):
 Scheduler = Callable[[float, Callable[[], None]], Cancellable]
 
 
-class Air:
-    """The medium: remembers frames, decides at each frame's end who received it."""
+@dataclass
+class _OnAir:
+    frame: AirFrame
+    on_air: Frame
+    links: dict[int, Link] = field(default_factory=dict)
 
-    def __init__(self, links: LinkModel, clock: Callable[[], float], schedule: Scheduler,
-                 capture_db: float = CAPTURE_DB) -> None:
+
+def ticks(seconds: float) -> int:
+    """Loop seconds as the medium's integer microseconds."""
+    return round(seconds * TICKS)
+
+
+class Air:
+    """The medium of every RF setup in use; decides at each frame's end who received it."""
+
+    def __init__(self, links: LinkModel, clock: Callable[[], float], schedule: Scheduler, *,
+                 model: ChannelModel | None = None, fading: bool = False, seed: int = 1) -> None:
         self.links = links
         self.clock = clock
         self.schedule = schedule
-        self.capture_db = capture_db
+        self.model = model or ChannelModel()
+        self.fading = fading
+        self.seed = seed
         self.listeners: list[Listener] = []
-        self.frames: list[AirFrame] = []
         self.counters = AirCounters()
+        self.frames: list[AirFrame] = []  # the last minute's frames
+        self._media: dict[RfSetup, Medium] = {}
 
     def attach(self, listener: Listener) -> None:
         """Add a radio; its ``index`` must be its position in scenario order."""
         self.listeners.append(listener)
+
+    def medium(self, rf: RfSetup) -> Medium:
+        """The channel of one RF setup (made on first use)."""
+        medium = self._media.get(rf)
+        if medium is None:
+            threshold = None if self.fading else -math.inf  # without fading the link model decides
+            medium = Medium(0, rf.preset, self.model, seed=self.seed, fading=self.fading, threshold_dbm=threshold)
+            self._media[rf] = medium
+        medium.ensure_nodes(len(self.listeners))
+        return medium
 
     def transmit(self, frame: AirFrame) -> None:
         """Put ``frame`` on the air now; receptions are decided when it ends."""
@@ -93,47 +125,50 @@ class Air:
         self.frames = [f for f in self.frames if f.end > now - FRAME_MEMORY_S]
         self.frames.append(frame)
         self.counters.transmissions += 1
-        self.schedule(max(frame.end - now, 0.0), lambda: self._finish(frame))
-
-    def is_busy_for(self, listener: Listener) -> bool:
-        """Channel activity detection: does ``listener`` hear a frame on the air right now?"""
-        now = self.clock()
-        rf = listener.rf_now()
-        for frame in self.frames:
-            if frame.start <= now < frame.end and frame.rf == rf and frame.sender != listener.index \
-                    and self._link(frame, listener.index) is not None:
-                return True
-        return False
-
-    def _link(self, frame: AirFrame, rx: int) -> Link | None:
-        return self.links.link(frame.sender, rx, frame.tx_power_dbm, frame.rf.preset)
-
-    def _finish(self, frame: AirFrame) -> None:
+        paths = []
+        links: dict[int, Link] = {}
         for listener in self.listeners:
             if listener.index == frame.sender or listener.rf_now() != frame.rf:
                 continue
             link = self._link(frame, listener.index)
-            if link is None:
-                continue
-            if self._was_transmitting(listener.index, frame):
+            if link is not None:
+                links[listener.index] = link
+                paths.append(Neighbour(listener.index, link.rssi_dbm, 0.0))
+        on_air = self.medium(frame.rf).transmit(frame.sender, PathSet(paths), ticks(frame.start), ticks(frame.end))
+        record = _OnAir(frame, on_air, links)
+        self.schedule(max(frame.end - now, 0.0), lambda: self._finish(record))
+
+    def is_busy_for(self, listener: Listener) -> bool:
+        """Channel activity detection: does ``listener`` hear a frame on the air right now?"""
+        rf = listener.rf_now()
+        if rf is None or rf not in self._media:
+            return False
+        return self.medium(rf).cad_busy(listener.index, ticks(self.clock()))
+
+    def utilisation_percent(self, listener: Listener) -> float:
+        """``channelUtilizationPercent`` of ``listener``'s channel (0 while it is off the air)."""
+        rf = listener.rf_now()
+        if rf is None or rf not in self._media:
+            return 0.0
+        return self.medium(rf).utilisation_percent(listener.index, ticks(self.clock()))
+
+    def _link(self, frame: AirFrame, rx: int) -> Link | None:
+        return self.links.link(frame.sender, rx, frame.tx_power_dbm, frame.rf.preset)
+
+    def _finish(self, record: _OnAir) -> None:
+        frame = record.frame
+        for arrival in record.on_air.arrivals:
+            if arrival.lost == "half-duplex":
                 self.counters.half_duplex_losses += 1
-                continue
-            if self._collided(frame, link, listener.index):
+            elif arrival.lost == "collision":
                 self.counters.collisions += 1
-                continue
+        for reception in self.medium(frame.rf).finish(record.on_air):
+            listener = self.listeners[reception.receiver]
+            if listener.rf_now() != frame.rf:
+                continue  # it changed its setup while the frame was on the air
             self.counters.receptions += 1
+            link = record.links[reception.receiver]
+            if self.fading:
+                link = Link(snr_db=round(self.model.snr_db(reception.power, frame.rf.preset), 2),
+                            rssi_dbm=round(reception.power))
             listener.receive_frame(frame, link)
-
-    def _was_transmitting(self, rx: int, frame: AirFrame) -> bool:
-        return any(f.sender == rx and f.start < frame.end and frame.start < f.end for f in self.frames)
-
-    def _collided(self, frame: AirFrame, link: Link, rx: int) -> bool:
-        for other in self.frames:
-            if other is frame or other.sender == rx or other.rf != frame.rf:
-                continue
-            if not (other.start < frame.end and frame.start < other.end):
-                continue
-            other_link = self._link(other, rx)
-            if other_link is not None and link.rssi_dbm - other_link.rssi_dbm < self.capture_db:
-                return True
-        return False

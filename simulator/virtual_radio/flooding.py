@@ -1,13 +1,11 @@
 """Meshtastic's managed flooding rules, as pure functions of role, config and the packet.
 
 Sources (reference/meshtastic.md §2, §5): firmware FloodingRouter / NextHopRouter (who
-rebroadcasts and who cancels on hearing a duplicate), RadioInterface ``getTxDelayMsecWeighted``
-(SNR-weighted contention window), Router.cpp (the CORE_PORTNUMS_ONLY whitelist).
+rebroadcasts and who cancels on hearing a duplicate), Router.cpp (the CORE_PORTNUMS_ONLY
+whitelist). The delays themselves are the channel's (``simulator.channel.contention``).
 """
 
 from __future__ import annotations
-
-import random
 
 from meshtastic.protobuf import config_pb2, portnums_pb2
 
@@ -15,10 +13,6 @@ Role = config_pb2.Config.DeviceConfig.Role
 RebroadcastMode = config_pb2.Config.DeviceConfig.RebroadcastMode
 PortNum = portnums_pb2.PortNum
 
-CW_MIN = 3
-CW_MAX = 8
-SNR_MIN = -20.0
-SNR_MAX = 10.0
 HOP_MAX = 7
 HOP_RELIABLE = 3
 
@@ -58,23 +52,9 @@ def cancels_on_duplicate(role: int) -> bool:
     return role not in NON_CANCELLING_ROLES
 
 
-def contention_window(snr_db: float) -> int:
-    """Arduino ``map(snr, SNR_MIN, SNR_MAX, CW_MIN, CW_MAX)`` with integer truncation."""
-    return int(CW_MIN + (snr_db - SNR_MIN) * (CW_MAX - CW_MIN) / (SNR_MAX - SNR_MIN))
-
-
-def relay_delay(role: int, snr_db: float, slot_s: float, rng: random.Random) -> float:
-    """Seconds a relay waits: routers early, everyone else after 2·CWmax slots; weaker SNR sooner."""
-    cw = min(max(contention_window(snr_db), CW_MIN), CW_MAX)
-    if role == Role.ROUTER:
-        return rng.randrange(0, 2 * cw) * slot_s
-    return (2 * CW_MAX + rng.randrange(0, 2**cw)) * slot_s
-
-
-def origin_delay(slot_s: float, rng: random.Random, channel_util_percent: float = 0.0) -> float:
-    """Seconds a locally originated packet waits before its first channel check."""
-    cw = CW_MIN + int(min(max(channel_util_percent, 0.0), 100.0) * (CW_MAX - CW_MIN) / 100)
-    return rng.randrange(0, 2**cw) * slot_s
+def rebroadcasts_early(role: int) -> bool:
+    """``shouldRebroadcastEarlyLikeRouter``: ROUTER only (not ROUTER_LATE)."""
+    return role == Role.ROUTER
 
 
 def sanitize_hop_limit(hop_limit: int) -> int:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from simulator.virtual_radio.air import Air
 from simulator.virtual_radio.api_session import serve_radio
-from simulator.virtual_radio.duty_cycle import HOUR_S
-from simulator.virtual_radio.radio import VirtualRadio
+from simulator.virtual_radio.radio import HOUR_S, VirtualRadio
 from simulator.virtual_radio.rf import preset_name
 from simulator.virtual_radio.sites import Scenario
 from simulator.virtual_radio.state import load_or_create, node_id
@@ -31,6 +30,7 @@ class NetworkOptions:
     seed: int = 1
     announce: bool = True  # run the firmware's own broadcasts (NodeInfo, position, telemetry) from boot
     timing: FirmwareTiming = FIRMWARE  # the firmware's delays; tests shorten them
+    fading: bool = False  # per-frame shadowing on the air (off: the same neighbours on every run)
 
 
 class RadioNetwork:
@@ -49,7 +49,7 @@ class RadioNetwork:
         loop = asyncio.get_running_loop()
         options = self.options
         rng = random.Random(options.seed)
-        self.air = Air(self.scenario.links, loop.time, loop.call_later)
+        self.air = Air(self.scenario.links, loop.time, loop.call_later, fading=options.fading, seed=options.seed)
         if options.state_dir is not None:
             options.state_dir.mkdir(parents=True, exist_ok=True)
         for index, site in enumerate(self.scenario.sites):

@@ -23,10 +23,11 @@ from typing import Protocol
 from meshtastic.protobuf import admin_pb2, config_pb2, mesh_pb2, portnums_pb2, telemetry_pb2
 
 from node.lora import MESHTASTIC_HEADER
+from simulator.channel.contention import relay_delay, tx_delay
+from simulator.channel.dutycycle import DutyCycleLedger
 from simulator.virtual_radio import flooding, pki, receive_filters
 from simulator.virtual_radio.admin import AdminHandler
-from simulator.virtual_radio.air import Air, AirFrame, Cancellable, Scheduler
-from simulator.virtual_radio.duty_cycle import HOUR_S, DutyCycleLedger
+from simulator.virtual_radio.air import Air, AirFrame, Cancellable, Scheduler, ticks
 from simulator.virtual_radio.links import Link
 from simulator.virtual_radio.mesh_modules import (
     USB_POWERED_BATTERY_LEVEL,
@@ -49,7 +50,7 @@ MAX_TO_CLIENT_BACKLOG = 32  # firmware MAX_RX_TOPHONE
 MAX_LORA_DATA = 255 - 16  # encoded Data bytes that fit a LoRa frame after the 16-byte header
 BITFIELD_BYTES = 2  # firmware adds Data.bitfield to every packet it originates
 SEEN_MEMORY = 200
-CHANNEL_UTIL_WINDOW_S = 60.0  # AirTime::channelUtilizationPercent: the last minute, TX and RX
+HOUR_S = 3600.0
 POLITE_CHANNEL_UTIL = 25.0  # airtime.h polite_channel_util_percent
 MAX_CHANNEL_UTIL = 40.0  # airtime.h max_channel_util_percent
 POLITE_DUTY_CYCLE_SHARE = 0.5  # airtime.h polite_duty_cycle_percent: periodic traffic gets half the budget
@@ -125,8 +126,7 @@ class VirtualRadio:
         self.admin = AdminHandler(state, rng)
         self.modules = MeshModules(state, timing, clock)
         self.retransmissions = Retransmissions(schedule, self._retransmit, self._give_up)
-        self.ledger = DutyCycleLedger(duty_window_s)
-        self.channel_ledger = DutyCycleLedger(CHANNEL_UTIL_WINDOW_S)
+        self.ledger = self._new_ledger()
         self.on_state_changed = on_state_changed
         self.counters = RadioCounters()
         self.client: ClientLink | None = None
@@ -172,6 +172,16 @@ class VirtualRadio:
             return 100.0
         return REGION_DUTY_CYCLE.get(self.state.lora.region, 100.0)
 
+    def _new_ledger(self) -> DutyCycleLedger:
+        # Router::send refuses while utilizationTXPercent is already above the limit: the firmware rule
+        return DutyCycleLedger(self.duty_cycle_percent() / 100.0, "firmware", window=ticks(self.duty_window_s),
+                               keep_history=False)
+
+    def _duty_cycle_exceeded(self) -> bool:
+        """Whether Router::send would refuse a packet now (NAK ``DUTY_CYCLE_LIMIT``)."""
+        self.ledger.limit = self.duty_cycle_percent() / 100.0  # override_duty_cycle may change at any time
+        return not self.ledger.allows(ticks(self.clock()), 0)
+
     # --- boot and reboot ------------------------------------------------------------------------
     def boot(self, broadcasts: bool = True) -> None:
         """Power on: make the PKI keys if a region is set, start the periodic modules."""
@@ -201,8 +211,7 @@ class VirtualRadio:
         self._backlog.clear()
         self.retransmissions.clear()
         # airTime keeps its buckets in RAM: a reboot also restarts the duty-cycle hour.
-        self.ledger = DutyCycleLedger(self.duty_window_s)
-        self.channel_ledger = DutyCycleLedger(CHANNEL_UTIL_WINDOW_S)
+        self.ledger = self._new_ledger()
         self.admin.boot()
         self.boot(self.broadcasts)
 
@@ -218,11 +227,11 @@ class VirtualRadio:
     # --- device metrics -------------------------------------------------------------------------
     def channel_utilization(self) -> float:
         """Percent of the last minute this radio heard or sent frames (``channelUtilizationPercent``)."""
-        return self.channel_ledger.utilization_percent(self.clock())
+        return self.air.utilisation_percent(self)
 
     def air_util_tx(self) -> float:
         """Percent of the duty-cycle window spent transmitting (``utilizationTXPercent``)."""
-        return self.ledger.utilization_percent(self.clock())
+        return 100.0 * self.ledger.share(ticks(self.clock()))
 
     def device_metrics(self) -> telemetry_pb2.DeviceMetrics:
         """What DeviceTelemetry reports and keeps in the radio's own node entry."""
@@ -373,7 +382,7 @@ class VirtualRadio:
         channel = channel_identity(self.state.channels[air_packet.channel], self.state.lora)
         slot = self.rf_now().preset.slot_time  # type: ignore[union-attr]  # callers checked the region
         self._remember(_key(air_packet))
-        ready_at = self.clock() + flooding.origin_delay(slot, self.rng, self.channel_utilization())
+        ready_at = self.clock() + tx_delay(self.channel_utilization(), slot, self.rng)
         # MeshPacketQueue sends our own packets in the order they were queued (within a priority).
         ready_at = max([ready_at, *(item.ready_at for item in self._queue if not item.relay)])
         self._enqueue(QueuedTx(air_packet, channel, payload_len, ready_at, False))
@@ -389,7 +398,7 @@ class VirtualRadio:
 
     def _retransmit(self, packet: mesh_pb2.MeshPacket) -> None:
         if self.rf_now() is None or len(self._queue) >= MAX_TX_QUEUE or \
-                self.ledger.over_limit(self.clock(), self.duty_cycle_percent()):
+                self._duty_cycle_exceeded():
             return  # this try is lost; the timer still runs
         self.counters.retransmitted += 1
         self._send_own(packet)
@@ -406,7 +415,7 @@ class VirtualRadio:
             return Error.NO_CHANNEL
         if len(packet.decoded.SerializeToString()) + BITFIELD_BYTES > MAX_LORA_DATA:
             return Error.TOO_LARGE
-        if self.ledger.over_limit(self.clock(), self.duty_cycle_percent()):
+        if self._duty_cycle_exceeded():
             self.counters.refused_duty_cycle += 1
             notice = mesh_pb2.ClientNotification(
                 reply_id=packet.id, level=mesh_pb2.LogRecord.Level.WARNING, time=int(time.time()),
@@ -507,7 +516,8 @@ class VirtualRadio:
             self._arm()
             return
         if self.air.is_busy_for(self):  # CAD says busy: back off a random number of slots
-            item.ready_at = now + flooding.origin_delay(rf.preset.slot_time, self.rng) + rf.preset.slot_time
+            slot = rf.preset.slot_time
+            item.ready_at = now + tx_delay(self.channel_utilization(), slot, self.rng) + slot
             self._arm()
             return
         self._queue.remove(item)
@@ -515,8 +525,7 @@ class VirtualRadio:
             self._pending_relays.pop(_key(item.packet), None)
             self.counters.relayed += 1
         airtime = rf.preset.airtime(MESHTASTIC_HEADER + item.payload_len)
-        self.ledger.record(now, airtime)
-        self.channel_ledger.record(now, airtime)
+        self.ledger.record(ticks(now), ticks(now + airtime))
         self._transmitting = True
         self.air.transmit(AirFrame(self.index, item.packet, item.channel, rf, self.tx_power_dbm(),
                                    item.payload_len, now, now + airtime))
@@ -532,7 +541,6 @@ class VirtualRadio:
         packet = mesh_pb2.MeshPacket.FromString(frame.packet.SerializeToString())
         key = _key(packet)
         sender = getattr(packet, "from")
-        self.channel_ledger.record(frame.start, frame.end - frame.start)
         if sender == self.node_num:
             # Someone rebroadcast our packet: the implicit ACK (ReliableRouter::shouldFilterReceived).
             if self.retransmissions.stop(key):
@@ -658,7 +666,7 @@ class VirtualRadio:
         rf = self.rf_now()
         if rf is None or len(self._queue) >= MAX_TX_QUEUE:
             return
-        if self.ledger.over_limit(self.clock(), self.duty_cycle_percent()):
+        if self._duty_cycle_exceeded():
             self.counters.refused_duty_cycle += 1
             return
         relay = mesh_pb2.MeshPacket.FromString(frame.packet.SerializeToString())
@@ -666,7 +674,7 @@ class VirtualRadio:
             trace_hop(relay, self.node_num, link.snr_db, snr_only=False)  # the route grows by this hop
         relay.hop_limit = packet.hop_limit - 1
         relay.relay_node = self.node_num & 0xFF
-        delay = flooding.relay_delay(device.role, link.snr_db, rf.preset.slot_time, self.rng)
+        delay = relay_delay(flooding.rebroadcasts_early(device.role), link.snr_db, rf.preset.slot_time, self.rng)
         item = QueuedTx(relay, frame.channel, len(relay.decoded.SerializeToString()) + BITFIELD_BYTES,
                         self.clock() + delay, True)
         self._pending_relays[_key(relay)] = item

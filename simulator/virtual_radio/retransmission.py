@@ -16,21 +16,17 @@ from dataclasses import dataclass
 from meshtastic.protobuf import mesh_pb2
 
 from node.lora import MESHTASTIC_HEADER, Preset
+from simulator.channel.contention import retransmission_timeout
 from simulator.virtual_radio.air import Cancellable, Scheduler
-from simulator.virtual_radio.flooding import CW_MAX, CW_MIN
 
 NUM_RELIABLE_RETX = 3  # NextHopRouter.h
-PROCESSING_TIME_S = 4.5  # RadioInterface PROCESSING_TIME_MSEC
 
 PacketKey = tuple[int, int]  # (from, id)
 
 
 def retransmission_interval_s(preset: Preset, data_len: int, channel_util_percent: float) -> float:
     """Seconds before a retry: two airtimes and a contention allowance (``getRetransmissionMsec``)."""
-    airtime = preset.airtime(MESHTASTIC_HEADER + data_len)
-    cw = CW_MIN + int(min(max(channel_util_percent, 0.0), 100.0) * (CW_MAX - CW_MIN) / 100)
-    slots = 2**cw + 2 * CW_MAX + 2 ** int((CW_MAX + CW_MIN) / 2)
-    return 2 * airtime + slots * preset.slot_time + PROCESSING_TIME_S
+    return retransmission_timeout(preset.airtime(MESHTASTIC_HEADER + data_len), preset.slot_time, channel_util_percent)
 
 
 @dataclass

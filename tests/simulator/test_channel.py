@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.phy import ChannelModel, preset
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.scenarios import NodeSpec, Topology, _offset
 from simulator.world import Driver, World
 
@@ -100,7 +100,7 @@ def test_capture_the_much_stronger_frame_survives():
 def test_equal_power_frames_both_die():
     world, agents = simulate(line(-1000, 1000, 0), {"a": [(1.0, b"left" + FRAME)], "b": [(1.01, b"rght" + FRAME)]})
     assert agents["c"].heard == []
-    assert world.nodes[2].collisions == 2
+    assert world.collisions_at(world.nodes[2]) == 2
 
 
 def test_a_stronger_frame_after_the_preamble_lock_cannot_capture():

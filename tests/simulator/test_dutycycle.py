@@ -1,7 +1,7 @@
 """The rolling-hour duty-cycle ledger."""
 
+from simulator.channel.dutycycle import HOUR, DutyCycleLedger, max_rolling_share
 from simulator.clock import TICKS_PER_SECOND as S
-from simulator.dutycycle import HOUR, DutyCycleLedger, max_rolling_share
 
 
 def test_strict_rule_refuses_a_send_that_would_pass_the_limit():
@@ -40,3 +40,23 @@ def test_max_rolling_share():
     # ending at HOUR+60 s: 40 s of the first frame are still inside, plus 10 s
     assert max_rolling_share(partial) == (100 * S) / HOUR
     assert max_rolling_share([]) == 0.0
+
+
+def test_used_keeps_a_running_total_that_matches_the_sum_over_the_window():
+    import random
+
+    rng = random.Random(5)
+    ledger = DutyCycleLedger(0.1, window=1000)
+    spans: list[tuple[int, int]] = []
+    t = 0
+    for _ in range(400):
+        t += rng.randrange(1, 60)
+        start, end = t, t + rng.randrange(1, 40)
+        ledger.record(start, end)
+        spans.append((start, end))
+        later = end + rng.randrange(0, 900)
+        t = later  # the ledger's clock only moves forward
+        for now in (start, start + 1, (start + end) // 2, end, later):
+            window_start = now - 1000
+            expected = sum(max(0, min(e, now) - max(s, window_start)) for s, e in spans if s < now)
+            assert ledger.used(now) == expected

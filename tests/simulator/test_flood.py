@@ -11,6 +11,7 @@ import pytest
 from node.lora import MAX_APP_PAYLOAD, preset
 from node.store.memory import MemoryStore
 from simulator.bound import min_connected_dominating_set
+from simulator.channel.contention import CW_MAX, cw_size, worst_relay_delay
 from simulator.flood.frames import (
     Kind,
     Missing,
@@ -25,7 +26,6 @@ from simulator.flood.frames import (
 from simulator.flood.holdings import MAX_UNVERIFIED, FloodHoldings
 from simulator.flood.roles import Role
 from simulator.flood.router import NUM_RELIABLE_RETX, ManagedFloodRouter
-from simulator.flood.timing import CW_MAX, cw_size, worst_relay_delay
 from simulator.protocols import FloodDriver, hop_limit_across
 from simulator.runner import RunSpec, build_world, run
 from simulator.scenarios import Reboot, load_scenario

@@ -8,7 +8,8 @@ from scipy.optimize import linprog
 from scipy.stats import norm
 
 from node.lora import MAX_APP_PAYLOAD
-from simulator.links import LinkTable
+from simulator.channel.links import LinkTable
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.lpbound import (
     WorkDemand,
     cut_set_bound,
@@ -20,7 +21,6 @@ from simulator.lpbound import (
     time_feasible,
     workload_airtime_bound,
 )
-from simulator.phy import ChannelModel, preset
 from simulator.runner import RunSpec, run
 from simulator.scenarios import LinkOverride, NodeSpec, Topology, _offset
 from simulator.world import Driver, World

@@ -2,8 +2,9 @@
 
 import pytest
 
-from simulator import phy
-from simulator.phy import ChannelModel, Signal, survives, time_on_air
+from simulator.channel import propagation as phy
+from simulator.channel.medium import Signal, survives
+from simulator.channel.propagation import ChannelModel, time_on_air
 
 
 @pytest.mark.parametrize(

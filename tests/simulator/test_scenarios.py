@@ -7,8 +7,8 @@ import random
 import pytest
 
 from simulator.bound import _exact, min_connected_dominating_set
-from simulator.links import LinkTable
-from simulator.phy import ChannelModel, preset
+from simulator.channel.links import LinkTable
+from simulator.channel.propagation import ChannelModel, preset
 from simulator.scenarios import TopologyError, load_scenario, parse_topology
 
 

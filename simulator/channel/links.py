@@ -9,9 +9,12 @@ least 20 dB below it, far beyond the 6 dB capture margin, even after shadowing).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulator.phy import ChannelModel, Preset, distance_m
+import numpy as np
+
+from simulator.channel.propagation import ChannelModel, Preset, distance_m
 from simulator.scenarios import LinkOverride, Topology
 
 INTERFERENCE_RANGE_DB = 20.0
@@ -24,6 +27,21 @@ class Neighbour:
     receiver: int
     mean_dbm: float
     extra_loss: float  # per-link drop probability from the topology file
+
+
+class PathSet:
+    """One sender's paths, also as arrays: the medium draws a frame's fading for all of them at once."""
+
+    __slots__ = ("extra_loss", "mean", "neighbours", "receivers")
+
+    def __init__(self, neighbours: Sequence[Neighbour]) -> None:
+        self.neighbours = list(neighbours)
+        self.receivers = [n.receiver for n in self.neighbours]
+        self.extra_loss = [n.extra_loss for n in self.neighbours]
+        self.mean = np.array([n.mean_dbm for n in self.neighbours], dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.neighbours)
 
 
 class LinkTable:
@@ -62,6 +80,7 @@ class LinkTable:
                 if mean >= self.usable_dbm:
                     self.usable[a].append(b)
                     self.usable[b].append(a)
+        self.paths = [PathSet(row) for row in self.neighbours]
 
     def hops_from(self, source: int) -> list[int | None]:
         """Fewest usable links from ``source`` to every node (None when unreachable)."""

@@ -1,4 +1,4 @@
-"""LoRa physical layer: time on air, presets, link budget and the reception rules.
+"""LoRa propagation: link budgets, sensitivity and the demodulator floors.
 
 Time on air and the preset table come from :mod:`node.lora` (one formula for the
 engine's ledger and the simulator). Everything else here is the channel model, with its
@@ -14,8 +14,7 @@ defaults taken from published LoRa simulators (see ``docs/simulator.md`` for the
 * sensitivity: Semtech SX1272/73 datasheet table 10 (the table FLoRa and ns-3 use; the SX1262
   datasheet gives the same BW125 figures), and the demodulator SNR floor per SF from the
   SX1276 datasheet, against a noise floor of −174 + 10·log10(BW) + NF (6 dB);
-* capture: LoRaSim's 6 dB co-SF threshold, and its critical section: a frame only needs its
-  last 5 preamble symbols and what follows; an interferer that ended before that is harmless.
+* capture (``capture_db``, used by :mod:`simulator.channel.medium`): LoRaSim's 6 dB co-SF threshold.
 """
 
 from __future__ import annotations
@@ -44,13 +43,11 @@ __all__ = [
     "NOT_IN_EU868",
     "ChannelModel",
     "Preset",
-    "Signal",
     "distance_m",
     "noise_floor_dbm",
     "preset",
     "sensitivity_dbm",
     "snr_floor_db",
-    "survives",
     "symbol_time",
     "time_on_air",
 ]
@@ -65,7 +62,6 @@ _SENSITIVITY: dict[int, dict[int, float]] = {
 _SNR_FLOOR: dict[int, float] = {6: -5.0, 7: -7.5, 8: -10.0, 9: -12.5, 10: -15.0, 11: -17.5, 12: -20.0}
 
 EARTH_RADIUS_M = 6_371_000.0
-CRITICAL_PREAMBLE_SYMBOLS = 5  # LoRaSim: the last 5 preamble symbols must be clean
 
 
 def sensitivity_dbm(sf: int, bw_hz: float) -> float:
@@ -145,6 +141,8 @@ class ChannelModel:
     def rx_threshold_dbm(self, p: Preset) -> float:
         """Weakest decodable signal: datasheet sensitivity or the SNR floor, whichever is higher."""
         by_snr = noise_floor_dbm(p.bw_hz, self.noise_figure_db) + snr_floor_db(p.sf)
+        if int(p.bw_hz) not in _SENSITIVITY:  # a custom bandwidth without a datasheet row: the SNR floor
+            return by_snr
         return max(sensitivity_dbm(p.sf, p.bw_hz), by_snr)
 
     def usable_threshold_dbm(self, p: Preset) -> float:
@@ -154,30 +152,3 @@ class ChannelModel:
     def snr_db(self, rx_dbm: float, p: Preset) -> float:
         """SNR of a signal against the noise floor alone."""
         return rx_dbm - noise_floor_dbm(p.bw_hz, self.noise_figure_db)
-
-
-@dataclass
-class Signal:
-    """One frame as one receiver sees it: times in ticks, power in dBm."""
-
-    start: int
-    end: int
-    power: float
-    decodable: bool = True
-
-
-def survives(victim: Signal, other: Signal, critical_offset: int, capture_db: float = 6.0) -> bool:
-    """Whether ``victim`` is still decoded although ``other`` overlaps it at the same receiver.
-
-    ``critical_offset`` is the time from a frame's start to its critical section (all but the
-    last 5 preamble symbols). Rules, after LoRaSim (``timingCollision``/``powerCollision``) and
-    FLoRa: an interferer that ended before the victim's critical section does no harm; otherwise
-    the victim needs ``capture_db`` more power. A victim that arrives later than a decodable
-    ``other`` also needs to arrive before the receiver locked onto ``other`` (the start of
-    ``other``'s critical section); after that lock it is lost whatever its power.
-    """
-    if other.end <= victim.start + critical_offset or victim.end <= other.start:
-        return True
-    if victim.start > other.start and other.decodable and victim.start >= other.start + critical_offset:
-        return False
-    return victim.power - other.power >= capture_db

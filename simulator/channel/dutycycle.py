@@ -4,7 +4,8 @@ The firmware (``Router::send``) refuses a send when ``airTime->utilizationTXPerc
 TX over the last hour, in 1-minute buckets) is already above the region's duty cycle, so a
 node can overshoot by one frame. The default rule here, ``strict``, refuses a send that
 *would* take the rolling hour past the limit, so the limit is never exceeded; ``firmware``
-reproduces the firmware's check.
+reproduces the firmware's check. Times are integer ticks of any unit (the hosts use
+microseconds); the window is an hour unless a test shortens it.
 """
 
 from __future__ import annotations
@@ -20,27 +21,51 @@ RULES = ("strict", "firmware")
 class DutyCycleLedger:
     """Own transmissions in the last hour, and whether another one is allowed."""
 
-    def __init__(self, limit: float, rule: str = "strict") -> None:
+    def __init__(self, limit: float, rule: str = "strict", *, window: int = HOUR, keep_history: bool = True) -> None:
         if rule not in RULES:
             raise ValueError(f"unknown duty-cycle rule {rule!r}")
+        if window <= 0:
+            raise ValueError("the duty-cycle window must be positive")
         self.limit = limit
         self.rule = rule
-        self.budget = round(limit * HOUR)
+        self.window = window
         self._recent: deque[tuple[int, int]] = deque()
+        self._recent_total = 0  # Σ (end − start) over _recent
+        self._keep_history = keep_history
         self.history: list[tuple[int, int]] = []  # every (start, end) ever, for metrics and plots
+
+    @property
+    def budget(self) -> int:
+        """Ticks of transmission the window allows."""
+        return round(self.limit * self.window)
 
     def record(self, start: int, end: int) -> None:
         """Log one transmission."""
         self._recent.append((start, end))
-        self.history.append((start, end))
+        self._recent_total += end - start
+        if self._keep_history:
+            self.history.append((start, end))
 
     def used(self, now: int) -> int:
-        """Ticks transmitted in the hour ending at ``now``."""
-        window_start = now - HOUR
+        """Ticks transmitted in the window ending at ``now``."""
+        window_start = now - self.window
         recent = self._recent
         while recent and recent[0][1] <= window_start:
-            recent.popleft()
-        return sum(min(e, now) - max(s, window_start) for s, e in recent if s < now)
+            s, e = recent.popleft()
+            self._recent_total -= e - s
+        if not recent:
+            return 0
+        # Σ min(e, now) − max(s, window_start) over s < now: the total, less what sticks out at either end
+        # (one radio's transmissions are in order and never overlap, so only the ends can stick out)
+        total = self._recent_total
+        first_start = recent[0][0]
+        if first_start < window_start:
+            total -= window_start - first_start
+        for s, e in reversed(recent):
+            if e <= now:
+                break
+            total -= e - max(s, now, window_start)
+        return total
 
     def allows(self, now: int, airtime: int) -> bool:
         """Whether a frame of ``airtime`` ticks may start now."""
@@ -53,10 +78,11 @@ class DutyCycleLedger:
         target = self.budget - (airtime if self.rule == "strict" else 0)
         if self.used(now) <= target:
             return now
-        # used(t) = Σ max(0, e − max(s, t − HOUR)) falls as the window start w = t − HOUR moves on.
+        # used(t) = Σ max(0, e − max(s, t − window)) falls as the window start w = t − window moves on.
         intervals = list(self._recent)
         points = sorted({p for s, e in intervals for p in (s, e)})
-        prev_w = now - HOUR
+        window = self.window
+        prev_w = now - window
 
         def load(w: int) -> int:
             return sum(max(0, e - max(s, w)) for s, e in intervals)
@@ -69,10 +95,14 @@ class DutyCycleLedger:
                 covering = sum(1 for s, e in intervals if s <= prev_w and e >= w)
                 excess = load(prev_w) - target
                 if covering > 0:
-                    return prev_w + -(-excess // covering) + HOUR
-                return w + HOUR
+                    return prev_w + -(-excess // covering) + window
+                return w + window
             prev_w = w
-        return prev_w + HOUR
+        return prev_w + window
+
+    def share(self, now: int) -> float:
+        """Fraction of the window ending at ``now`` spent transmitting (``utilizationTXPercent`` / 100)."""
+        return self.used(now) / self.window
 
     def max_share(self) -> float:
         """Highest share of any rolling hour spent transmitting, over the whole run."""
