@@ -70,6 +70,7 @@ from node.protocol.peers import NeighbourLimiter
 from node.protocol.serving import Answer, Server
 from node.protocol.takedowns import Takedowns
 from node.protocol.transfer import TransferTable, WorkTransfer
+from node.protocol.variants import PieceVariants
 from node.store.base import StoreError, WorkStore
 
 MAX_QUEUED_EVENTS = 4096
@@ -119,6 +120,7 @@ class GossipEngine:
             max_assemblies=config.max_assemblies, max_assemblies_per_neighbour=max(1, config.max_assemblies // 2),
             max_decoders=config.max_coded_works, max_decoder_rows=config.max_coded_rows,
             max_early_bytes=config.max_early_chunk_bytes)
+        self._variants = PieceVariants()
         self._beacons = Beacons(config, identity, rng, now)
         self._adverts = Adverts(config, store, rng, now)
         self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
@@ -528,19 +530,34 @@ class GossipEngine:
             self._drop(DropReason.OVERSIZE, link)
             return
         assembly = self._transfers.assembly(short, frame.total_len, neighbour)
-        if not assembly.add(frame.index, frame.data):
+        added = assembly.add(frame.index, frame.data)
+        if not self._variants.note(short, frame.total_len, frame.index, frame.data, neighbour) and not added:
             self._drop(DropReason.DUPLICATE, link)
             return
         transfer = self._transfers.get_or_create(short)
-        if transfer.fetch is None and self._limiters[link].allow(neighbour, now):
-            # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
-            self._fetcher.want_overheard(short, link, neighbour, now)
-        self._fetcher.progress(short, link, now)
-        raw = assembly.assembled()
-        if raw is not None:
+        if not self._variants.suspect(neighbour):
+            if transfer.fetch is None and self._limiters[link].allow(neighbour, now):
+                # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
+                self._fetcher.want_overheard(short, link, neighbour, now)
+            self._fetcher.progress(short, link, now)
+        # assembled from every distinct piece heard, not the first per index: a forged piece
+        # sent before the genuine one (or forged lengths evicting the assembly) cannot poison it
+        asked = transfer.fetch.neighbour if transfer.fetch is not None else None
+        raw = self._variants.resolve(short, frame.total_len, lambda r: self._fits(short, r), prefer=asked)
+        if raw is not None or assembly.assembled() is not None:
             supplier = assembly.neighbour
             transfer.assemblies.clear()
+            if raw is None:
+                self._variants.blame(short, frame.total_len, now)
+                self._transfers.tidy(transfer)
+                self._drop(DropReason.MANIFEST_ID_MISMATCH, link)
+                return
             self._accept_manifest(transfer, raw, link, supplier, now)
+
+    def _fits(self, short: bytes, raw: bytes) -> bool:
+        """True when ``raw`` hashes to ``short`` and did not fail verification before."""
+        digest = hashlib.sha256(raw).digest()
+        return digest[:4] == short and not self._fetcher.rejected(digest)
 
     def _accept_manifest(self, transfer: WorkTransfer, raw: bytes, link: str, neighbour: str, now: float) -> None:
         short = transfer.short_id
@@ -570,6 +587,7 @@ class GossipEngine:
             self._transfers.stop_fetching(transfer)
             return
         self._hold(signed.work_id, signed.manifest.created)
+        self._variants.forget(short)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._events.append(ManifestReceived(signed.work_id, link))
         for index, data in self._transfers.take_early(transfer):
@@ -654,6 +672,7 @@ class GossipEngine:
     def _forget_work(self, short: bytes) -> None:
         """Every trace of a work goes: its transfer, its answer credits, its place in the index."""
         self._transfers.forget(short)
+        self._variants.forget(short)
         self._server.forget(short)
         self._held.pop(short, None)
 
