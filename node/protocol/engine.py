@@ -444,7 +444,6 @@ class GossipEngine:
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop(DropReason.BAD_CHUNK, link)
             return
-        self._adverts.proven(neighbour, now)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
                            charge_at=now)
@@ -453,7 +452,9 @@ class GossipEngine:
         self._transfers.tidy(transfer)
         if completed:
             self._adverts.inventory_changed(now)
-        if not new:
+        if new:
+            self._adverts.proven(neighbour, now)
+        else:
             self._drop(DropReason.DUPLICATE, link)
 
     def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float) -> None:
@@ -488,7 +489,6 @@ class GossipEngine:
             self._server.heard(transfer, link, chunks=mask, coded=True,
                                holdoff_until=now + self._holdoff(link, short), charge_at=now)
             self._fetcher.transfer_heard(short, link, now)
-            self._adverts.proven(neighbour, now)
             self._transfers.tidy(transfer)
             self._drop(DropReason.DUPLICATE, link)
             return
@@ -515,7 +515,6 @@ class GossipEngine:
         if short in self._held:
             signed = self._manifest(short)
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
-                self._adverts.proven(neighbour, now)
                 transfer = self._transfers.get(short)
                 if transfer is not None:
                     self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link))
@@ -544,13 +543,15 @@ class GossipEngine:
         # sent before the genuine one (or forged lengths evicting the assembly) cannot poison it
         asked = transfer.fetch.neighbour if transfer.fetch is not None else None
         raw = self._variants.resolve(short, frame.total_len, lambda r: self._fits(short, r), prefer=asked)
-        if raw is not None or assembly.assembled() is not None:
+        direct = assembly.assembled()
+        if raw is not None or direct is not None:
             supplier = assembly.neighbour
             transfer.assemblies.clear()
-            if raw is None:
+            if raw is None:  # every index is in, and no combination is the work
                 self._variants.blame(short, frame.total_len, now)
                 self._transfers.tidy(transfer)
-                self._drop(DropReason.MANIFEST_ID_MISMATCH, link)
+                known_bad = self._fetcher.rejected(hashlib.sha256(direct or b"").digest())
+                self._drop(DropReason.REJECTED if known_bad else DropReason.MANIFEST_ID_MISMATCH, link)
                 return
             self._accept_manifest(transfer, raw, link, supplier, now)
 
@@ -614,7 +615,7 @@ class GossipEngine:
         self._transfers.tidy(transfer)
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
-        self._adverts.heard(advert, link, suspect=self._fetcher.suspicion(neighbour) > 0, now=now)
+        self._adverts.heard(advert, link, neighbour, suspect=self._fetcher.suspicion(neighbour) > 0, now=now)
         for entry in advert.entries:
             self._on_advert_entry(entry, link, neighbour, now)
 
