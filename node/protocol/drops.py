@@ -52,6 +52,7 @@ class DropReason(StrEnum):
     EXPIRED_ENDORSEMENT = "expired-endorsement"
     ENDORSEMENT_MISMATCH = "endorsement-mismatch"
     HASH_MISMATCH = "hash-mismatch"
+    REVOKED_KEY = "revoked-key"
     BAD_MAGIC = "bad-magic"
     # the store (node.store.base)
     STORE_ERROR = "store-error"

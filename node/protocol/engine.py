@@ -121,7 +121,7 @@ class GossipEngine:
             max_decoders=config.max_coded_works, max_decoder_rows=config.max_coded_rows,
             max_early_bytes=config.max_early_chunk_bytes)
         self._variants = PieceVariants()
-        self._beacons = Beacons(config, identity, rng, now)
+        self._beacons = Beacons(config, identity, store, rng, now)
         self._adverts = Adverts(config, store, rng, now)
         self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,

@@ -3,8 +3,10 @@
 The :class:`Takedowns` component owns the takedowns by short id and the memory of when it last
 offered one on a link or asked a neighbour for one. A new takedown goes out
 ``takedown_repeats`` times ``takedown_spacing_s`` apart on every link; an advert offering a
-taken-down work gets the takedown back (at most once per spacing per link); an advert naming a
-takedown we lack gets a takedown request (at most ``TAKEDOWN_ASKS_PER_WINDOW`` per spacing).
+taken-down work gets the takedown back (at most once per spacing per work and link, and at most
+``TAKEDOWN_OFFERS_PER_WINDOW`` per spacing per link, so an advert listing 37 taken-down works
+brings back 3 frames, not 37); an advert naming a takedown we lack gets a takedown request (at
+most ``TAKEDOWN_ASKS_PER_WINDOW`` per spacing).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.outbox import PRIO_REQUEST, PRIO_TAKEDOWN, LinkOutbox
 
 TAKEDOWN_ASKS_PER_WINDOW = 4
+TAKEDOWN_OFFERS_PER_WINDOW = 3  # per link: one advert naming many taken-down works is no amplifier
 OFFER_MEMORY = 256
 ASK_MEMORY = 64
 
@@ -59,8 +62,12 @@ class Takedowns:
     def offer(self, takedown: Takedown, link: str, now: float) -> None:
         """Someone offers or asks for a work we know is taken down: tell them (rate-limited)."""
         key = (takedown.work_id[:4], link)
+        window = self._config.takedown_spacing_s
         last = self._offered.get(key)
-        if last is not None and now - last < self._config.takedown_spacing_s:
+        if last is not None and now - last < window:
+            return
+        recent = sum(1 for (_, on), t in self._offered.items() if on == link and now - t < window)
+        if recent >= TAKEDOWN_OFFERS_PER_WINDOW:
             return
         self._offered.put(key, now)
         self._outboxes[link].put(("td-offer", key[0]), fr.encode(fr.TakedownFrame(takedown.to_bytes())),
