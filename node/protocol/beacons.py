@@ -19,7 +19,6 @@ from node.protocol.drops import DropReason
 from node.protocol.peers import OLD_BOOTS_KEPT, PeerTable, ReplayGuard, beacon_signature_ok, sign_beacon
 from node.store.base import BeaconGuard, WorkStore
 
-
 ESTABLISHED = 1 << 30  # our own guard is never evicted
 
 
