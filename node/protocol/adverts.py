@@ -61,7 +61,8 @@ class Adverts:
         """The digest of complete works and takedowns held here."""
         if self._digest is None:
             complete = [s.work_id for s in self._store.summaries() if s.complete]
-            self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()])
+            self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()],
+                                            [r.key for r in self._store.revocations()])
         return self._digest
 
     def proven(self, neighbour: str, now: float) -> None:

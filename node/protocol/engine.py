@@ -14,7 +14,10 @@ its loss recovery and streams: per work a :class:`~node.protocol.transfer.WorkTr
 :class:`~node.protocol.transfer.TransferTable`; the :class:`~node.protocol.fetching.Fetcher`
 (wants, requests, chunk intake), the :class:`~node.protocol.serving.Server` (answers and
 answer credits), :class:`~node.protocol.adverts.Adverts` (Trickle),
-:class:`~node.protocol.takedowns.Takedowns` and :class:`~node.protocol.beacons.Beacons`;
+:class:`~node.protocol.takedowns.CuratorOrders` (takedowns and revocations),
+:class:`~node.protocol.keypolicy.KeyPolicy` (revoked keys, expired endorsements at trusted time),
+:class:`~node.protocol.variants.PieceVariants` (manifest pieces by content) and
+:class:`~node.protocol.beacons.Beacons`;
 per link a :class:`~node.protocol.outbox.LinkOutbox` (control queue and budget). The engine
 dispatches frames to them and picks each link's next frame.
 
@@ -37,6 +40,7 @@ from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SecretKey
 from node.artwork.manifest import MAX_MANIFEST_BYTES, SignedManifest, verify_manifest
+from node.artwork.revocation import Revocation, verify_revocation
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
 from node.protocol.adverts import Adverts
@@ -56,19 +60,19 @@ from node.protocol.events import (
     WorkTakenDown,
 )
 from node.protocol.fetching import Fetcher
+from node.protocol.keypolicy import KeyPolicy
 from node.protocol.outbox import (
     PRIO_ADVERT,
     PRIO_DATA,
     PRIO_REQUEST,
     PRIO_STATUS,
-    PRIO_TAKEDOWN,
     Candidate,
     LinkOutbox,
     Source,
 )
 from node.protocol.peers import NeighbourLimiter
 from node.protocol.serving import Answer, Server
-from node.protocol.takedowns import Takedowns
+from node.protocol.takedowns import revocations, takedowns
 from node.protocol.transfer import TransferTable, WorkTransfer
 from node.protocol.variants import PieceVariants
 from node.store.base import StoreError, WorkStore
@@ -123,7 +127,9 @@ class GossipEngine:
         self._variants = PieceVariants()
         self._beacons = Beacons(config, identity, store, rng, now)
         self._adverts = Adverts(config, store, rng, now)
-        self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
+        self._takedowns = takedowns(config, self._links, self._outboxes, rng, store.takedowns())
+        self._revocations = revocations(config, self._links, self._outboxes, rng, store.revocations())
+        self._keys = KeyPolicy(store)
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,
                                 self._events.append, self._drop, self._count, self._rank, self._data_rate)
         self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._rank)
@@ -164,6 +170,9 @@ class GossipEngine:
             case fr.TakedownFrame():
                 if self._admitted(self._takedown_limiter, link, neighbour, now):
                     self._on_takedown(frame, link, now)
+            case fr.RevocationFrame():
+                if self._admitted(self._takedown_limiter, link, neighbour, now):
+                    self._on_revocation(frame, link, now)
             case fr.StatusBeacon():
                 if self._admitted(self._limiters[link], link, neighbour, now):
                     self._on_status(frame, link, rx_info, now)
@@ -226,13 +235,17 @@ class GossipEngine:
                     transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
                     self._server.requeue(transfer, signed, link, frame, now)
             case fr.Request(target=fr.TARGET_TAKEDOWN):
-                outbox.put(("td-req", frame.short_id), data, PRIO_REQUEST, now)
+                self._takedowns.requeue_request(data, frame.short_id, link, now)
+            case fr.Request(target=fr.TARGET_REVOCATION):
+                self._revocations.requeue_request(data, frame.short_id, link, now)
             case fr.Request():
                 fetching = self._transfers.get(frame.short_id)
                 if fetching is not None and fetching.fetch is not None:
                     self._fetcher.requeue(fetching, link, data, now)
             case fr.TakedownFrame():
-                outbox.put(("td-refused", data), data, PRIO_TAKEDOWN, now)
+                self._takedowns.requeue(data, link, now)
+            case fr.RevocationFrame():
+                self._revocations.requeue(data, link, now)
             case fr.Advert():
                 outbox.put(("advert",), data, PRIO_ADVERT, now)
             case fr.StatusBeacon():
@@ -311,6 +324,9 @@ class GossipEngine:
         """
         self._now = now
         signed = verify_manifest(bundle.signed.raw, self.trust)
+        refused = self._keys.refuses(signed, now)
+        if refused is not None:
+            raise VerificationError(refused.value, "the artist key is revoked, or its endorsement expired")
         work_id = signed.work_id
         short = work_id[:4]
         other = self._held.get(short)
@@ -334,6 +350,22 @@ class GossipEngine:
         self._now = now
         takedown.verify(self.trust)
         self._apply_takedown(takedown, now)
+
+    def apply_revocation(self, revocation: Revocation, now: float) -> None:
+        """Apply a local curator revocation (re-verified; raises VerificationError) and spread it:
+        an artist key's works are removed here and refused from now on."""
+        self._now = now
+        revocation.verify(self.trust)
+        if not self.store.is_revoked(revocation.key):
+            self._apply_revocation(revocation, now)
+
+    def set_trusted_time(self, wall_s: float | None, now: float) -> None:
+        """The driver's clock is trustworthy (NTP-synchronised or GPS): ``wall_s`` is the Unix
+        time at ``now``. From then on, works first seen after their endorsement expired (with
+        :data:`~node.protocol.keypolicy.ENDORSEMENT_MARGIN_S` to spare) are refused. None: the
+        clock is not trustworthy any more."""
+        self._now = now
+        self._keys.set_trusted_time(wall_s, now)
 
     def status(self, now: float) -> EngineStatus:
         """Counters: per-link traffic and airtime, drops by reason, peers, works."""
@@ -581,6 +613,11 @@ class GossipEngine:
             self._transfers.tidy(transfer)
             self._drop(DropReason.TAKEN_DOWN, link)
             return
+        refused = self._keys.refuses(signed, now)
+        if refused is not None:  # a revoked key, or an endorsement expired at trusted time
+            self._drop(refused, link)
+            self._fetcher.reject(short, digest, neighbour, now)
+            return
         try:
             self.store.put_manifest(signed, received_at=now)
         except StoreError as exc:
@@ -602,6 +639,11 @@ class GossipEngine:
             takedown = self._takedowns.get(short)
             if takedown is not None:
                 self._takedowns.offer(takedown, link, now)
+            return
+        if req.target == fr.TARGET_REVOCATION:
+            revocation = self._revocations.get(short)
+            if revocation is not None:
+                self._revocations.offer(revocation, link, now)
             return
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
@@ -629,6 +671,10 @@ class GossipEngine:
         if entry.state == fr.STATE_TAKEN_DOWN:
             self._takedowns.ask(short, link, now)
             return
+        if entry.state == fr.STATE_REVOKED:
+            if self._revocations.get(short) is None:
+                self._revocations.ask(short, link, now)
+            return
         held = self._held.get(short)
         work_id = held.work_id if held is not None else None
         if work_id is not None and (self.store.is_complete(work_id) or entry.state == 0):
@@ -650,6 +696,18 @@ class GossipEngine:
             return
         self._apply_takedown(takedown, now)
 
+    def _on_revocation(self, frame: fr.RevocationFrame, link: str, now: float) -> None:
+        try:
+            revocation = verify_revocation(frame.raw, self.trust)
+        except VerificationError as exc:
+            self._drop(DropReason.of(exc.reason), link)
+            return
+        if self.store.is_revoked(revocation.key):
+            self._revocations.heard_again(revocation.short_id, link)
+            self._drop(DropReason.DUPLICATE, link)
+            return
+        self._apply_revocation(revocation, now)
+
     def _on_status(self, beacon: fr.StatusBeacon, link: str, rx_info: RxInfo, now: float) -> None:
         reason = self._beacons.accept(beacon, link, now)
         if reason is not None:
@@ -666,8 +724,15 @@ class GossipEngine:
         short = takedown.work_id[:4]
         self.store.apply_takedown(takedown)
         self._forget_work(short)
-        self._takedowns.spread(takedown, now)
+        self._takedowns.spread(takedown, now, cancel=lambda tag: isinstance(tag, tuple) and short in tag)
         self._events.append(WorkTakenDown(takedown.work_id))
+        self._adverts.inventory_changed(now)
+
+    def _apply_revocation(self, revocation: Revocation, now: float) -> None:
+        for work_id in self.store.apply_revocation(revocation):
+            self._forget_work(work_id[:4])
+            self._events.append(WorkTakenDown(work_id))
+        self._revocations.spread(revocation, now)
         self._adverts.inventory_changed(now)
 
     def _forget_work(self, short: bytes) -> None:
