@@ -356,7 +356,7 @@ class GossipEngine:
         an artist key's works are removed here and refused from now on."""
         self._now = now
         revocation.verify(self.trust)
-        if not self.store.is_revoked(revocation.key):
+        if self._revocations.get(revocation.short_id) != revocation:  # the CLI may have stored it already
             self._apply_revocation(revocation, now)
 
     def set_trusted_time(self, wall_s: float | None, now: float) -> None:
@@ -729,9 +729,11 @@ class GossipEngine:
         self._adverts.inventory_changed(now)
 
     def _apply_revocation(self, revocation: Revocation, now: float) -> None:
-        for work_id in self.store.apply_revocation(revocation):
-            self._forget_work(work_id[:4])
-            self._events.append(WorkTakenDown(work_id))
+        self.store.apply_revocation(revocation)
+        for short, held in list(self._held.items()):  # gone now, or earlier (recorded by the CLI)
+            if self.store.get_manifest(held.work_id) is None:
+                self._forget_work(short)
+                self._events.append(WorkTakenDown(held.work_id))
         self._revocations.spread(revocation, now)
         self._adverts.inventory_changed(now)
 
