@@ -529,6 +529,13 @@ class GossipEngine:
             self._server.heard(transfer, link, chunks=mask, coded=True,
                                holdoff_until=now + self._holdoff(link, short), charge_at=now)
             self._fetcher.transfer_heard(short, link, now)
+        if not trusted and unknown.bit_count() > 1:
+            # an equation nobody vouches for would sit in the decoder, and one junk row spoils
+            # every chunk decoded with it: only neighbours that served us feed the decoder (a frame
+            # naming one chunk we lack decodes at once and is checked against its hash)
+            self._transfers.tidy(transfer)
+            self._drop(DropReason.UNTRUSTED_CODED, link)
+            return
         decoded = self._transfers.decoder(transfer).add(unknown, payload)
         if decoded is None:
             self._drop(DropReason.CODED_BUFFER_FULL, link)
@@ -576,15 +583,20 @@ class GossipEngine:
         asked = transfer.fetch.neighbour if transfer.fetch is not None else None
         raw = self._variants.resolve(short, frame.total_len, lambda r: self._fits(short, r), prefer=asked)
         direct = assembly.assembled()
-        if raw is not None or direct is not None:
-            supplier = assembly.neighbour
-            transfer.assemblies.clear()
-            if raw is None:  # every index is in, and no combination is the work
-                self._variants.blame(short, frame.total_len, now)
+        if raw is None and direct is not None:  # every index is in, and no combination is the work
+            known_bad = self._fetcher.rejected(hashlib.sha256(direct).digest())
+            # keep the pieces suppliers agree on: the next request asks only for the rest
+            keep = self._variants.failed(short, frame.total_len, assembly.pieces, now)
+            assembly.pieces = {} if known_bad or len(keep) == assembly.piece_count else keep
+            if not assembly.pieces:
+                transfer.assemblies.clear()
                 self._transfers.tidy(transfer)
-                known_bad = self._fetcher.rejected(hashlib.sha256(direct or b"").digest())
-                self._drop(DropReason.REJECTED if known_bad else DropReason.MANIFEST_ID_MISMATCH, link)
-                return
+            self._drop(DropReason.REJECTED if known_bad else DropReason.MANIFEST_ID_MISMATCH, link)
+        elif raw is not None:
+            supplier = assembly.neighbour
+            for honest in self._variants.assembled(short, raw, now):
+                self._adverts.proven(honest, now)
+            transfer.assemblies.clear()
             self._accept_manifest(transfer, raw, link, supplier, now)
 
     def _fits(self, short: bytes, raw: bytes) -> bool:

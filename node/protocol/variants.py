@@ -8,8 +8,9 @@ one forged frame sent before the genuine one, and evicted by forged lengths. The
 engine assembles from them the combination whose SHA-256 starts with the short id and was not
 rejected before, trying the pieces of the neighbour we asked first. Honest holders resend the
 genuine piece on every request, so it stays in. Pieces count as the manifest arriving (which
-holds our own request back) only while their supplier never took part in a manifest that did
-not assemble: a forger cannot keep us quiet by streaming pieces.
+holds our own request back) only while their supplier is not known to forge: one that sent a
+piece differing from the genuine manifest, or sent alone a whole manifest that did not
+assemble. A forger cannot keep us quiet by streaming pieces.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import itertools
 from collections.abc import Callable
 
 from node.protocol.bounded import LruMap
-from node.protocol.frames import ManifestPiece
+from node.protocol.frames import MANIFEST_PIECE_MAX, ManifestPiece
 
 VARIANTS_PER_INDEX = 4  # suppliers remembered per index (the latest piece of each)
 MAX_COMBINATIONS = 256  # hashes tried per arrival at most (each over one manifest of <= 16 KiB)
 MAX_KEYS = 512  # (short id, length, index) triples remembered
-SUSPECT_MEMORY = 64  # suppliers of manifests that did not assemble
+SUSPECT_MEMORY = 64  # suppliers known to forge manifest pieces
 
 Key = tuple[bytes, int, int]
 
@@ -65,16 +66,48 @@ class PieceVariants:
                 return raw
         return None
 
-    def blame(self, short_id: bytes, total_len: int, now: float) -> None:
-        """Every piece of the manifest is in and none of the combinations is the work: its
-        suppliers' pieces stop counting as the manifest arriving (one of them forges)."""
-        for (short, length, _), known in self._pieces.items():
-            if short == short_id and length == total_len:
-                for supplier in known:
+    def _known(self, short_id: bytes, total_len: int) -> list[dict[str, bytes]]:
+        return [self._pieces.get((short_id, total_len, i)) or {} for i in range(ManifestPiece.piece_count(total_len))]
+
+    def failed(self, short_id: bytes, total_len: int, pieces: dict[int, bytes], now: float) -> dict[int, bytes]:
+        """Every index is in and no combination is the work: the suppliers of ``pieces`` (the
+        assembly that failed) are suspect until the genuine manifest assembles (one of them forges),
+        and their pieces stop counting as the manifest arriving. Returns the pieces worth keeping:
+        those two suppliers or more agree on, or the one piece no supplier suspect before sent."""
+        known = self._known(short_id, total_len)
+        keep: dict[int, bytes] = {}
+        for index, k in enumerate(known):
+            votes = list(k.values())
+            trusted = [d for s, d in k.items() if s not in self._suspects]
+            agreed = max(votes, key=votes.count, default=None)
+            if agreed is not None and votes.count(agreed) >= 2:
+                keep[index] = agreed
+            elif len(set(trusted)) == 1:
+                keep[index] = trusted[0]
+        for index, k in enumerate(known):  # one of them forges; cleared when the genuine one assembles
+            for supplier, data in k.items():
+                if data == pieces.get(index):
                     self._suspects.put(supplier, now)
+        return keep
+
+    def assembled(self, short_id: bytes, raw: bytes, now: float) -> list[str]:
+        """``raw`` is the genuine manifest: every supplier that sent a different piece forges; the
+        others are cleared of suspicion and returned (they served us verified data)."""
+        good: set[str] = set()
+        bad: set[str] = set()
+        for index, known in enumerate(self._known(short_id, len(raw))):
+            genuine = raw[index * MANIFEST_PIECE_MAX : (index + 1) * MANIFEST_PIECE_MAX]
+            for supplier, data in known.items():
+                (good if data == genuine else bad).add(supplier)
+        for supplier in sorted(bad):
+            self._suspects.put(supplier, now)
+        honest = sorted(good - bad)
+        for supplier in honest:
+            self._suspects.pop(supplier)
+        return honest
 
     def suspect(self, supplier: str) -> bool:
-        """True when ``supplier`` took part in a manifest that did not assemble."""
+        """True when ``supplier`` is known to forge manifest pieces."""
         return supplier in self._suspects
 
     def forget(self, short_id: bytes) -> None:
