@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from node.artwork.errors import KeyFileError, VerificationError
-from node.artwork.keys import load_public
+from node.artwork.keys import fingerprint, load_public
 from node.artwork.revocation import ROLES, Revocation, verify_revocation
 from node.cli import CommandError, add_data_dir_argument, add_trust_argument
 from node.cli.passphrase import read_secret
@@ -63,7 +63,7 @@ def cmd_ingest_revocation(args: argparse.Namespace) -> int:
         gone = store.apply_revocation(revocation)
     finally:
         store.close()
-    what = f"{revocation.role} key {revocation.key.hex()[:16]}"
+    what = f"{revocation.role} key {fingerprint(revocation.key)}"
     if known:
         print(f"revocation of {what} was already recorded")
     else:
