@@ -1,4 +1,6 @@
-"""Hostile nodes for the simulator: junk flooder, replayer, forger, and a node that lies in adverts.
+"""Hostile nodes for the simulator: junk flooder, replayer, forger, a node that lies in adverts,
+and issue 17's attackers (:mod:`simulator.saboteurs`: collider, coded junk, Trickle echo, digest
+spam, beacon churn).
 
 Each attacker is a :class:`~simulator.agent.NodeAgent` on an extra node of the topology, so it
 shares the channel, the collisions and the EU868 duty-cycle ledger with the honest nodes: the
@@ -25,11 +27,12 @@ from simulator.agent import NodeAgent
 from simulator.channel.propagation import preset as lookup_preset
 from simulator.clock import TICKS_PER_SECOND, to_seconds
 from simulator.protocols import GossipDriver
+from simulator.saboteurs import Churn, CodedJunk, Collider, DigestSpam, Echo
 from simulator.scenarios import NodeSpec, Topology, load_scenario
-from simulator.workload import CREATED, PublishedWork, WorkSpec, make_workload, pseudo_random_bytes
+from simulator.workload import CREATED, PublishedWork, WorkSpec, exhibition_specs, make_workload, pseudo_random_bytes
 from simulator.world import Driver, SimNode, World
 
-ATTACKS = ("flood", "replay", "forger", "liar")
+ATTACKS = ("flood", "replay", "forger", "liar", "collider", "coded", "echo", "digests", "churn")
 ATTACKER = "attacker"
 
 
@@ -38,9 +41,9 @@ class JunkFlooder:
     pieces and chunks of made-up works, and requests for the real work (asking honest nodes to
     spend airtime serving it again)."""
 
-    def __init__(self, rng: random.Random, real_short_id: bytes) -> None:
+    def __init__(self, rng: random.Random, real_short_ids: list[bytes]) -> None:
         self.rng = rng
-        self.real = real_short_id
+        self.real = real_short_ids
         self.sent = 0
 
     def receive_frame(self, data: bytes, link: str, rx_info: RxInfo, now: float) -> None:
@@ -49,7 +52,7 @@ class JunkFlooder:
     def poll_frame(self, link: str, now: float) -> bytes | None:
         """A fresh junk frame, always."""
         self.sent += 1
-        return junk_frame(self.rng, self.real)
+        return junk_frame(self.rng, self.rng.choice(self.real))
 
     def send_refused(self, link: str, data: bytes, now: float) -> None:
         """The ledger said no; the world blocks the radio until it says yes."""
@@ -134,9 +137,10 @@ class Liar:
     """Advertises works it never serves: the real work as complete (before it has it, and
     forever) and ``fakes`` made-up works, fresh ids every advert; it answers no request."""
 
-    def __init__(self, rng: random.Random, real_short_id: bytes, interval_s: float = 30.0, fakes: int = 12) -> None:
+    def __init__(self, rng: random.Random, real_short_ids: list[bytes], interval_s: float = 30.0,
+                 fakes: int = 12) -> None:
         self.rng = rng
-        self.real = real_short_id
+        self.real = real_short_ids
         self.interval_s = interval_s
         self.fakes = fakes
         self.next_at = rng.uniform(0, interval_s)
@@ -151,7 +155,7 @@ class Liar:
             return None
         self.next_at = now + self.interval_s
         self.sent += 1
-        entries = [fr.AdvertEntry(self.real, fr.STATE_COMPLETE)]
+        entries = [fr.AdvertEntry(short, fr.STATE_COMPLETE) for short in self.real[: fr.ADVERT_MAX_ENTRIES // 2]]
         entries += [fr.AdvertEntry(self.rng.randbytes(4), fr.STATE_COMPLETE) for _ in range(self.fakes)]
         return fr.encode(fr.Advert(self.rng.randbytes(4), 0, 1, tuple(entries)))
 
@@ -241,26 +245,38 @@ class HostileDriver(Driver):
         """An attacker on the attacker node, the real engine everywhere else."""
         if node.spec.name != ATTACKER:
             return self.inner.make_agent(node, rng, now)
-        real = self.inner.workload.bundle.work_id
+        shorts = [w.work_id[:4] for w in self.inner.works]
         agent: NodeAgent
-        if self.attack == "flood":
-            agent = JunkFlooder(rng, real[:4])
-        elif self.attack == "replay":
-            agent = Replayer(rng)
-        elif self.attack == "liar":
-            agent = Liar(rng, real[:4])
-        else:
-            agent = self._forger(node, rng, now)
+        match self.attack:
+            case "flood":
+                agent = JunkFlooder(rng, shorts)
+            case "replay":
+                agent = Replayer(rng)
+            case "liar":
+                agent = Liar(rng, shorts)
+            case "collider":
+                agent = Collider(rng)
+            case "coded":
+                agent = CodedJunk(rng)
+            case "echo":
+                agent = Echo(rng)
+            case "digests":
+                agent = DigestSpam(rng)
+            case "churn":
+                agent = Churn(rng, self.seed)
+            case _:
+                agent = self._forger(node, rng, now)
         self.attacker_agent = agent
         return agent
 
     def _forger(self, node: SimNode, rng: random.Random, now: float) -> Forger:
-        trust, bundles, curator = forged_works(self.seed, self.forged, self.inner.workload.bundle.signed.manifest.size)
+        first = self.inner.works[0].bundle
+        trust, bundles, curator = forged_works(self.seed, self.forged, first.signed.manifest.size)
         engine = GossipEngine(SecretKey.from_seed_text(f"sim-{self.seed}-forger-node", "node"), trust,
                               node.store, rng, self.inner.engine_config(node), now)
         for bundle in bundles:
             engine.ingest_bundle(bundle, now)
-        takedown = Takedown.create(curator, self.inner.workload.bundle.work_id, "forged", CREATED)
+        takedown = Takedown.create(curator, first.work_id, "forged", CREATED)
         return Forger(engine, takedown, takedown_at_s=600.0)
 
     def publish(self, agent: NodeAgent, work: PublishedWork, now: float) -> None:
@@ -300,6 +316,9 @@ class HostileSpec:
     seed: int = 1
     hours: float = 3.0
     trace_memory: bool = False
+    workload: str = "single"  # "single" (one work of ``size``) or "exhibition" (simulator.workload)
+    works: int | None = None  # only the first ``works`` works of the exhibition (cheaper runs)
+    stop_when_complete: bool = False  # end the run when every honest node holds every work
 
 
 def run_hostile(spec: HostileSpec) -> dict[str, Any]:
@@ -311,11 +330,14 @@ def run_hostile(spec: HostileSpec) -> dict[str, Any]:
     if spec.attack is not None:
         topology = with_attacker(topology)
     p = lookup_preset(spec.preset)
-    inner = GossipDriver(make_workload([WorkSpec(spec.size)], spec.seed, topology), p)
+    specs = [WorkSpec(spec.size)] if spec.workload == "single" else exhibition_specs()[: spec.works]
+    inner = GossipDriver(make_workload(specs, spec.seed, topology), p)
     driver: Driver = inner if spec.attack is None else HostileDriver(inner, spec.attack, spec.seed)
     world = World(topology, p, driver, seed=spec.seed)
     world.start()
-    world.queue.run_until(round(spec.hours * 3600 * TICKS_PER_SECOND))
+    honest = [n for n in world.nodes if n.spec.name != ATTACKER]
+    stop = (lambda: all(n.completed_at is not None for n in honest)) if spec.stop_when_complete else None
+    world.queue.run_until(round(spec.hours * 3600 * TICKS_PER_SECOND), stop=stop)
     traced = tracemalloc.get_traced_memory() if spec.trace_memory else None
     if spec.trace_memory:
         tracemalloc.stop()
@@ -342,6 +364,8 @@ def summarise(world: World, spec: HostileSpec, traced: tuple[int, int] | None, w
         state["stored_works"] = max(state["stored_works"], len(node.store.work_ids()))
     return {
         "scenario": world.topology.name, "attack": spec.attack or "none", "size": spec.size, "seed": spec.seed,
+        "workload": spec.workload if spec.works is None else f"{spec.workload}[:{spec.works}]",
+        "missing": _missing(world, honest),
         "hours": spec.hours, "honest_nodes": len(honest),
         "complete_fraction": round(len(done) / len(honest), 4),
         "completion_s": round(max(done), 1) if len(done) == len(honest) else None,
@@ -363,11 +387,20 @@ def _airtime(node: SimNode) -> float:
     return sum(e - s for s, e in node.ledger.history) / TICKS_PER_SECOND
 
 
-def _taken_down(world: World, honest: list[SimNode]) -> int:
+def _missing(world: World, honest: list[SimNode]) -> int:
+    """(honest node, work) pairs not complete at the end: a blocked work shows here."""
     driver = world.driver
     inner = driver.inner if isinstance(driver, HostileDriver) else driver
-    work_id = inner.workload.bundle.work_id  # type: ignore[attr-defined]
-    return sum(1 for n in honest if n.store.is_taken_down(work_id))
+    works = [w.work_id for w in inner.works]
+    return sum(1 for n in honest for w in works if not n.store.is_complete(w))
+
+
+def _taken_down(world: World, honest: list[SimNode]) -> int:
+    """Honest nodes where a real work was taken down."""
+    driver = world.driver
+    inner = driver.inner if isinstance(driver, HostileDriver) else driver
+    works = [w.work_id for w in inner.works]
+    return sum(1 for n in honest if any(n.store.is_taken_down(w) for w in works))
 
 
 def overhead(attacked: dict[str, Any], baseline: dict[str, Any]) -> float:

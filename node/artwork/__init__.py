@@ -6,6 +6,7 @@ from node.artwork.errors import KeyFileError, VerificationError
 from node.artwork.keys import PublicKey, SecretKey
 from node.artwork.manifest import Manifest, SignedManifest, parse_manifest, verify_manifest
 from node.artwork.publish import WorkMetadata, build_bundle
+from node.artwork.revocation import Revocation, verify_revocation
 from node.artwork.takedown import Takedown, verify_takedown
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "KeyFileError",
     "Manifest",
     "PublicKey",
+    "Revocation",
     "SecretKey",
     "SignedManifest",
     "Takedown",
@@ -24,5 +26,6 @@ __all__ = [
     "parse_manifest",
     "read_bundle",
     "verify_manifest",
+    "verify_revocation",
     "verify_takedown",
 ]

@@ -24,6 +24,7 @@ REASONS = (
     "truncated",
     "bad-magic",
     "taken-down",
+    "revoked-key",
 )
 
 

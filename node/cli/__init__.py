@@ -44,10 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mesh Art Node: signed artworks over Meshtastic LoRa, with an offline gallery.",
     )
     # The sub-command modules import this package (CommandError, the shared arguments).
-    from node.cli import demo, keys, kit, node_cmds, publish, radio, sim, store_cmds, studio, takedown, verify
+    from node.cli import (
+        demo,
+        keys,
+        kit,
+        node_cmds,
+        publish,
+        radio,
+        revoke,
+        sim,
+        store_cmds,
+        studio,
+        takedown,
+        verify,
+    )
 
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (keys, publish, verify, store_cmds, takedown, node_cmds, radio, kit, sim, demo, studio):
+    for module in (keys, publish, verify, store_cmds, takedown, revoke, node_cmds, radio, kit, sim, demo, studio):
         module.register(subparsers)
     return parser
 

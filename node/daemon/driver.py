@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from node.artwork.bundle import Bundle
+from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
 from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
@@ -31,6 +32,9 @@ from node.transport.base import RadioMetrics, Transport
 
 log = logging.getLogger("node.daemon.driver")
 
+TRUSTED_CLOCK_POLL_S = 600.0
+"""How often the driver asks its trusted clock (NTP or GPS) and tells the engine."""
+
 BUSY_TIMER_SPACING_S = 0.05
 """When the engine's timer is still due right after handling it (work waits for a link that
 cannot send), the next check is at least this far away, so a dead link never spins the CPU."""
@@ -40,9 +44,11 @@ class EngineDriver:
     """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
 
     def __init__(self, engine: GossipAgent, hub: EventHub, transports: Iterable[Transport] = (),
-                 clock_scale: float = 1.0) -> None:
+                 clock_scale: float = 1.0, trusted_clock: Callable[[], float | None] | None = None) -> None:
         self.engine = engine
         self.clock_scale = clock_scale
+        self.trusted_clock = trusted_clock
+        self._clock_handle: asyncio.TimerHandle | None = None
         self.hub = hub
         self.transports: dict[str, Transport] = {t.link: t for t in transports}
         self._loop = asyncio.get_running_loop()
@@ -121,8 +127,21 @@ class EngineDriver:
         self.engine.apply_takedown(takedown, self.now())
         self.after_input()
 
+    def apply_revocation(self, revocation: Revocation) -> None:
+        """Hand a local curator revocation to the engine (applied and spread)."""
+        self.engine.apply_revocation(revocation, self.now())
+        self.after_input()
+
+    def note_trusted_time(self) -> None:
+        """Tell the engine what the trusted clock says (None: not trustworthy); again in a while."""
+        if self.closed or self.trusted_clock is None:
+            return
+        self.engine.set_trusted_time(self.trusted_clock(), self.now())
+        self._clock_handle = self._loop.call_later(TRUSTED_CLOCK_POLL_S, self.note_trusted_time)
+
     def start(self) -> None:
         """Arm the first timer and let transports poll."""
+        self.note_trusted_time()
         self.after_input()
 
     def after_input(self, min_delay: float = 0.0) -> None:
@@ -195,3 +214,5 @@ class EngineDriver:
         """Stop feeding the engine (at shutdown)."""
         self.closed = True
         self._cancel_timer()
+        if self._clock_handle is not None:
+            self._clock_handle.cancel()

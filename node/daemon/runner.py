@@ -25,6 +25,7 @@ from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import KeyFileError
 from node.artwork.keys import PublicKey, SecretKey, load_public, load_secret, write_keypair
 from node.config import ConfigError, NodeConfig
+from node.daemon.clock import TrustedClock
 from node.daemon.driver import EngineDriver
 from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
@@ -290,7 +291,10 @@ class NodeDaemon:
             self.transports = {t.link: t for t in transports}
             engine = self.build_engine(self.identity, self.store, transports)
             if engine is not None:
-                self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale)
+                # a sped-up demo's engine seconds are not wall seconds: no trusted time there
+                clock = TrustedClock() if self.clock_scale == 1.0 else None
+                self.driver = EngineDriver(engine, self.hub, transports, clock_scale=self.clock_scale,
+                                           trusted_clock=clock)
             if isinstance(self.store, SqliteStore):
                 self.store_watch = StoreWatch(self.store, self.driver)
             self.http = await self._start_http()

@@ -1,6 +1,7 @@
 """What the running daemon learns by watching its own store.
 
-* Works and takedowns another process committed (``mesh-art ingest`` / ``ingest-takedown`` into
+* Works, takedowns and revocations another process committed (``mesh-art ingest`` /
+  ``ingest-takedown`` / ``ingest-revocation`` into
   the data directory of a running node) are handed to the engine, so the mesh is offered them
   without a restart. SQLite's ``PRAGMA data_version`` changes only when another connection
   commits, so the poll is one cheap query while nothing happens.
@@ -32,6 +33,7 @@ class StoreWatch:
         self._version = store.data_version()
         self._works = set(store.work_ids())
         self._takedowns = {t.work_id for t in store.takedowns()}
+        self._revocations = {r.key for r in store.revocations()}
         self._write_error: str | None = store.write_error
         self.offered = 0
 
@@ -49,6 +51,7 @@ class StoreWatch:
             return
         self._version = version
         self._offer_new_takedowns()
+        self._offer_new_revocations()
         self._offer_new_works()
 
     def _note_writability(self) -> None:
@@ -79,6 +82,23 @@ class StoreWatch:
                 continue
             self.offered += 1
             log.info("work added outside the daemon offered to the mesh work=%s", work_id.hex()[:16])
+
+    def _offer_new_revocations(self) -> None:
+        revocations = {r.key: r for r in self.store.revocations()}
+        new = sorted(set(revocations) - self._revocations)
+        self._revocations = set(revocations)
+        if new:
+            self._works = set(self.store.work_ids())  # the revoked artist's works went with it
+        for key in new:
+            if self.driver is None:
+                continue
+            try:
+                self.driver.apply_revocation(revocations[key])
+            except (VerificationError, StoreError) as exc:
+                log.warning("revocation added outside the daemon not spread key=%s error=%s", key.hex()[:16], exc)
+                continue
+            self.offered += 1
+            log.info("revocation added outside the daemon spread to the mesh key=%s", key.hex()[:16])
 
     def _offer_new_takedowns(self) -> None:
         takedowns = {t.work_id: t for t in self.store.takedowns()}

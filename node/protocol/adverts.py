@@ -5,14 +5,17 @@ what is final here (complete works and takedowns), and the memory of which incon
 already reacted to. Rules (docs/PROTOCOL.md, "Adverts"): an advert with our digest is
 consistent and may suppress ours; a different digest resets the timer to Imin, but only once per
 (their digest, our digest) pair per Imax, so a neighbour that can never agree cannot pin us at
-Imin; a local change resets every timer. The component also remembers which neighbours were
-heard serving verified data (a chunk, a coded frame checked or decoded, a manifest piece matching
-ours) within the last Imax: only their unverifiable frames count as data flowing.
+Imin; a local change resets every timer. The component also remembers which neighbours served
+us verified data we lacked (a new chunk, a decoded coded frame) within the last Imax: only their
+unverifiable frames count as data flowing, only their adverts fully suppress ours, and other
+neighbours may reset our timer only ``UNPROVEN_RESETS`` times per Imax (issue 17: a neighbour that
+never serves can neither silence us nor pin us at Imin).
 """
 
 from __future__ import annotations
 
 import random
+from collections import deque
 
 from node.protocol import frames as fr
 from node.protocol.bounded import LruMap
@@ -23,6 +26,7 @@ from node.store.base import WorkStore
 
 REACTION_MEMORY = 64
 SERVER_MEMORY = 64  # neighbours recently heard serving verified data
+UNPROVEN_RESETS = 3  # timer resets per Imax and link that neighbours not proven may cause
 
 
 class Adverts:
@@ -37,6 +41,7 @@ class Adverts:
         self._reacted: dict[str, LruMap[tuple[bytes, bytes], float]] = {n: LruMap(REACTION_MEMORY) for n in names}
         self._digest: bytes | None = None
         self._servers: LruMap[str, float] = LruMap(SERVER_MEMORY)
+        self._unproven_resets: dict[str, deque[float]] = {n: deque() for n in names}
 
     def deadline(self) -> float:
         """When the earliest timer has something to do."""
@@ -56,11 +61,15 @@ class Adverts:
         """The digest of complete works and takedowns held here."""
         if self._digest is None:
             complete = [s.work_id for s in self._store.summaries() if s.complete]
-            self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()])
+            self._digest = inventory_digest(complete, [t.work_id for t in self._store.takedowns()],
+                                            [r.key for r in self._store.revocations()])
         return self._digest
 
     def proven(self, neighbour: str, now: float) -> None:
-        """``neighbour`` just sent something that verified: its adverts may suppress ours."""
+        """``neighbour`` just served us verified data we lacked: its adverts may suppress ours.
+
+        Only new data proves a neighbour: a copy of what we hold (a replayed chunk, our own
+        manifest piece) costs an attacker nothing and proves nothing."""
         self._servers.put(neighbour, now)
 
     def is_proven(self, neighbour: str, now: float) -> bool:
@@ -68,22 +77,34 @@ class Adverts:
         served = self._servers.get(neighbour)
         return served is not None and now - served <= max(t.imax for t in self._timers.values())
 
-    def heard(self, advert: fr.Advert, link: str, suspect: bool, now: float) -> None:
-        """Trickle's consistency rule for an advert heard on ``link``.
+    def heard(self, advert: fr.Advert, link: str, neighbour: str, suspect: bool, now: float) -> None:
+        """Trickle's consistency rule for an advert heard on ``link`` from ``neighbour``.
 
-        A ``suspect`` sender (its adverts name works nobody serves) never resets our timer.
+        Our digest counts as consistent, but only a proven neighbour's fully suppresses us (see
+        :mod:`node.protocol.trickle`). A ``suspect`` sender (its adverts name works nobody serves)
+        never resets our timer; unproven senders reset it at most ``UNPROVEN_RESETS`` times per
+        Imax on a link, whatever digests they make up.
         """
         timer = self._timers[link]
         ours = self.digest()
+        proven = self.is_proven(neighbour, now)
         if advert.digest == ours:
-            timer.hear_consistent()
+            timer.hear_consistent(proven)
             return
         memory = self._reacted[link]
         pair = (advert.digest, ours)
         last = memory.get(pair)
-        if not suspect and (last is None or now - last > timer.imax):
-            timer.hear_inconsistent(now)
-            memory.put(pair, now)
+        if suspect or (last is not None and now - last <= timer.imax):
+            return
+        if not proven:
+            resets = self._unproven_resets[link]
+            while resets and now - resets[0] > timer.imax:
+                resets.popleft()
+            if len(resets) >= UNPROVEN_RESETS:
+                return
+            resets.append(now)
+        timer.hear_inconsistent(now)
+        memory.put(pair, now)
 
     def inventory_changed(self, now: float) -> None:
         """A work completed, was stored or taken down: new digest, every link advertises soon."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from node.artwork.bundle import Bundle
+from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
 from node.protocol.config import EngineStatus
 from node.protocol.events import Event, RxInfo
@@ -55,6 +56,12 @@ class GossipAgent(Protocol):
 
     def apply_takedown(self, takedown: Takedown, now: float) -> None:
         """Apply and spread a local curator takedown."""
+
+    def apply_revocation(self, revocation: Revocation, now: float) -> None:
+        """Apply and spread a local curator revocation."""
+
+    def set_trusted_time(self, wall_s: float | None, now: float) -> None:
+        """The driver's clock is trustworthy: ``wall_s`` is the Unix time at ``now`` (None: not any more)."""
 
     def status(self, now: float) -> EngineStatus:
         """A snapshot of the engine's counters."""

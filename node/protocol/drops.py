@@ -32,6 +32,7 @@ class DropReason(StrEnum):
     DUPLICATE = "duplicate"
     BAD_CHUNK = "bad-chunk"
     BAD_CODED = "bad-coded"
+    UNTRUSTED_CODED = "untrusted-coded"  # unverifiable here, from a neighbour that never served us
     BAD_MANIFEST_PIECE = "bad-manifest-piece"
     MANIFEST_ID_MISMATCH = "manifest-id-mismatch"
     REJECTED = "rejected"
@@ -52,6 +53,7 @@ class DropReason(StrEnum):
     EXPIRED_ENDORSEMENT = "expired-endorsement"
     ENDORSEMENT_MISMATCH = "endorsement-mismatch"
     HASH_MISMATCH = "hash-mismatch"
+    REVOKED_KEY = "revoked-key"
     BAD_MAGIC = "bad-magic"
     # the store (node.store.base)
     STORE_ERROR = "store-error"

@@ -14,7 +14,10 @@ its loss recovery and streams: per work a :class:`~node.protocol.transfer.WorkTr
 :class:`~node.protocol.transfer.TransferTable`; the :class:`~node.protocol.fetching.Fetcher`
 (wants, requests, chunk intake), the :class:`~node.protocol.serving.Server` (answers and
 answer credits), :class:`~node.protocol.adverts.Adverts` (Trickle),
-:class:`~node.protocol.takedowns.Takedowns` and :class:`~node.protocol.beacons.Beacons`;
+:class:`~node.protocol.takedowns.CuratorOrders` (takedowns and revocations),
+:class:`~node.protocol.keypolicy.KeyPolicy` (revoked keys, expired endorsements at trusted time),
+:class:`~node.protocol.variants.PieceVariants` (manifest pieces by content) and
+:class:`~node.protocol.beacons.Beacons`;
 per link a :class:`~node.protocol.outbox.LinkOutbox` (control queue and budget). The engine
 dispatches frames to them and picks each link's next frame.
 
@@ -37,6 +40,7 @@ from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SecretKey
 from node.artwork.manifest import MAX_MANIFEST_BYTES, SignedManifest, verify_manifest
+from node.artwork.revocation import Revocation, verify_revocation
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
 from node.protocol.adverts import Adverts
@@ -56,20 +60,21 @@ from node.protocol.events import (
     WorkTakenDown,
 )
 from node.protocol.fetching import Fetcher
+from node.protocol.keypolicy import KeyPolicy
 from node.protocol.outbox import (
     PRIO_ADVERT,
     PRIO_DATA,
     PRIO_REQUEST,
     PRIO_STATUS,
-    PRIO_TAKEDOWN,
     Candidate,
     LinkOutbox,
     Source,
 )
 from node.protocol.peers import NeighbourLimiter
 from node.protocol.serving import Answer, Server
-from node.protocol.takedowns import Takedowns
+from node.protocol.takedowns import revocations, takedowns
 from node.protocol.transfer import TransferTable, WorkTransfer
+from node.protocol.variants import PieceVariants
 from node.store.base import StoreError, WorkStore
 
 MAX_QUEUED_EVENTS = 4096
@@ -119,9 +124,12 @@ class GossipEngine:
             max_assemblies=config.max_assemblies, max_assemblies_per_neighbour=max(1, config.max_assemblies // 2),
             max_decoders=config.max_coded_works, max_decoder_rows=config.max_coded_rows,
             max_early_bytes=config.max_early_chunk_bytes)
-        self._beacons = Beacons(config, identity, rng, now)
+        self._variants = PieceVariants()
+        self._beacons = Beacons(config, identity, store, rng, now)
         self._adverts = Adverts(config, store, rng, now)
-        self._takedowns = Takedowns(config, self._links, self._outboxes, rng, store.takedowns())
+        self._takedowns = takedowns(config, self._links, self._outboxes, rng, store.takedowns())
+        self._revocations = revocations(config, self._links, self._outboxes, rng, store.revocations())
+        self._keys = KeyPolicy(store)
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,
                                 self._events.append, self._drop, self._count, self._rank, self._data_rate)
         self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._rank)
@@ -162,6 +170,9 @@ class GossipEngine:
             case fr.TakedownFrame():
                 if self._admitted(self._takedown_limiter, link, neighbour, now):
                     self._on_takedown(frame, link, now)
+            case fr.RevocationFrame():
+                if self._admitted(self._takedown_limiter, link, neighbour, now):
+                    self._on_revocation(frame, link, now)
             case fr.StatusBeacon():
                 if self._admitted(self._limiters[link], link, neighbour, now):
                     self._on_status(frame, link, rx_info, now)
@@ -224,13 +235,17 @@ class GossipEngine:
                     transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
                     self._server.requeue(transfer, signed, link, frame, now)
             case fr.Request(target=fr.TARGET_TAKEDOWN):
-                outbox.put(("td-req", frame.short_id), data, PRIO_REQUEST, now)
+                self._takedowns.requeue_request(data, frame.short_id, link, now)
+            case fr.Request(target=fr.TARGET_REVOCATION):
+                self._revocations.requeue_request(data, frame.short_id, link, now)
             case fr.Request():
                 fetching = self._transfers.get(frame.short_id)
                 if fetching is not None and fetching.fetch is not None:
                     self._fetcher.requeue(fetching, link, data, now)
             case fr.TakedownFrame():
-                outbox.put(("td-refused", data), data, PRIO_TAKEDOWN, now)
+                self._takedowns.requeue(data, link, now)
+            case fr.RevocationFrame():
+                self._revocations.requeue(data, link, now)
             case fr.Advert():
                 outbox.put(("advert",), data, PRIO_ADVERT, now)
             case fr.StatusBeacon():
@@ -309,6 +324,9 @@ class GossipEngine:
         """
         self._now = now
         signed = verify_manifest(bundle.signed.raw, self.trust)
+        refused = self._keys.refuses(signed, now)
+        if refused is not None:
+            raise VerificationError(refused.value, "the artist key is revoked, or its endorsement expired")
         work_id = signed.work_id
         short = work_id[:4]
         other = self._held.get(short)
@@ -332,6 +350,22 @@ class GossipEngine:
         self._now = now
         takedown.verify(self.trust)
         self._apply_takedown(takedown, now)
+
+    def apply_revocation(self, revocation: Revocation, now: float) -> None:
+        """Apply a local curator revocation (re-verified; raises VerificationError) and spread it:
+        an artist key's works are removed here and refused from now on."""
+        self._now = now
+        revocation.verify(self.trust)
+        if self._revocations.get(revocation.short_id) != revocation:  # the CLI may have stored it already
+            self._apply_revocation(revocation, now)
+
+    def set_trusted_time(self, wall_s: float | None, now: float) -> None:
+        """The driver's clock is trustworthy (NTP-synchronised or GPS): ``wall_s`` is the Unix
+        time at ``now``. From then on, works first seen after their endorsement expired (with
+        :data:`~node.protocol.keypolicy.ENDORSEMENT_MARGIN_S` to spare) are refused. None: the
+        clock is not trustworthy any more."""
+        self._now = now
+        self._keys.set_trusted_time(wall_s, now)
 
     def status(self, now: float) -> EngineStatus:
         """Counters: per-link traffic and airtime, drops by reason, peers, works."""
@@ -442,7 +476,6 @@ class GossipEngine:
         if not signed.manifest.verify_chunk(frame.index, frame.data):
             self._drop(DropReason.BAD_CHUNK, link)
             return
-        self._adverts.proven(neighbour, now)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
                            charge_at=now)
@@ -451,7 +484,9 @@ class GossipEngine:
         self._transfers.tidy(transfer)
         if completed:
             self._adverts.inventory_changed(now)
-        if not new:
+        if new:
+            self._adverts.proven(neighbour, now)
+        else:
             self._drop(DropReason.DUPLICATE, link)
 
     def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float) -> None:
@@ -486,7 +521,6 @@ class GossipEngine:
             self._server.heard(transfer, link, chunks=mask, coded=True,
                                holdoff_until=now + self._holdoff(link, short), charge_at=now)
             self._fetcher.transfer_heard(short, link, now)
-            self._adverts.proven(neighbour, now)
             self._transfers.tidy(transfer)
             self._drop(DropReason.DUPLICATE, link)
             return
@@ -495,6 +529,13 @@ class GossipEngine:
             self._server.heard(transfer, link, chunks=mask, coded=True,
                                holdoff_until=now + self._holdoff(link, short), charge_at=now)
             self._fetcher.transfer_heard(short, link, now)
+        if not trusted and unknown.bit_count() > 1:
+            # an equation nobody vouches for would sit in the decoder, and one junk row spoils
+            # every chunk decoded with it: only neighbours that served us feed the decoder (a frame
+            # naming one chunk we lack decodes at once and is checked against its hash)
+            self._transfers.tidy(transfer)
+            self._drop(DropReason.UNTRUSTED_CODED, link)
+            return
         decoded = self._transfers.decoder(transfer).add(unknown, payload)
         if decoded is None:
             self._drop(DropReason.CODED_BUFFER_FULL, link)
@@ -513,7 +554,6 @@ class GossipEngine:
         if short in self._held:
             signed = self._manifest(short)
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
-                self._adverts.proven(neighbour, now)
                 transfer = self._transfers.get(short)
                 if transfer is not None:
                     self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link))
@@ -528,19 +568,41 @@ class GossipEngine:
             self._drop(DropReason.OVERSIZE, link)
             return
         assembly = self._transfers.assembly(short, frame.total_len, neighbour)
-        if not assembly.add(frame.index, frame.data):
+        added = assembly.add(frame.index, frame.data)
+        if not self._variants.note(short, frame.total_len, frame.index, frame.data, neighbour) and not added:
             self._drop(DropReason.DUPLICATE, link)
             return
         transfer = self._transfers.get_or_create(short)
-        if transfer.fetch is None and self._limiters[link].allow(neighbour, now):
-            # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
-            self._fetcher.want_overheard(short, link, neighbour, now)
-        self._fetcher.progress(short, link, now)
-        raw = assembly.assembled()
-        if raw is not None:
+        if not self._variants.suspect(neighbour):
+            if transfer.fetch is None and self._limiters[link].allow(neighbour, now):
+                # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
+                self._fetcher.want_overheard(short, link, neighbour, now)
+            self._fetcher.progress(short, link, now)
+        # assembled from every distinct piece heard, not the first per index: a forged piece
+        # sent before the genuine one (or forged lengths evicting the assembly) cannot poison it
+        asked = transfer.fetch.neighbour if transfer.fetch is not None else None
+        raw = self._variants.resolve(short, frame.total_len, lambda r: self._fits(short, r), prefer=asked)
+        direct = assembly.assembled()
+        if raw is None and direct is not None:  # every index is in, and no combination is the work
+            known_bad = self._fetcher.rejected(hashlib.sha256(direct).digest())
+            # keep the pieces suppliers agree on: the next request asks only for the rest
+            keep = self._variants.failed(short, frame.total_len, assembly.pieces, now)
+            assembly.pieces = {} if known_bad or len(keep) == assembly.piece_count else keep
+            if not assembly.pieces:
+                transfer.assemblies.clear()
+                self._transfers.tidy(transfer)
+            self._drop(DropReason.REJECTED if known_bad else DropReason.MANIFEST_ID_MISMATCH, link)
+        elif raw is not None:
             supplier = assembly.neighbour
+            for honest in self._variants.assembled(short, raw, now):
+                self._adverts.proven(honest, now)
             transfer.assemblies.clear()
             self._accept_manifest(transfer, raw, link, supplier, now)
+
+    def _fits(self, short: bytes, raw: bytes) -> bool:
+        """True when ``raw`` hashes to ``short`` and did not fail verification before."""
+        digest = hashlib.sha256(raw).digest()
+        return digest[:4] == short and not self._fetcher.rejected(digest)
 
     def _accept_manifest(self, transfer: WorkTransfer, raw: bytes, link: str, neighbour: str, now: float) -> None:
         short = transfer.short_id
@@ -563,6 +625,11 @@ class GossipEngine:
             self._transfers.tidy(transfer)
             self._drop(DropReason.TAKEN_DOWN, link)
             return
+        refused = self._keys.refuses(signed, now)
+        if refused is not None:  # a revoked key, or an endorsement expired at trusted time
+            self._drop(refused, link)
+            self._fetcher.reject(short, digest, neighbour, now)
+            return
         try:
             self.store.put_manifest(signed)
         except StoreError as exc:
@@ -570,6 +637,7 @@ class GossipEngine:
             self._transfers.stop_fetching(transfer)
             return
         self._hold(signed.work_id, signed.manifest.created)
+        self._variants.forget(short)
         transfer = self._transfers.get_or_create(short, signed.work_id)
         self._events.append(ManifestReceived(signed.work_id, link))
         for index, data in self._transfers.take_early(transfer):
@@ -584,6 +652,11 @@ class GossipEngine:
             if takedown is not None:
                 self._takedowns.offer(takedown, link, now)
             return
+        if req.target == fr.TARGET_REVOCATION:
+            revocation = self._revocations.get(short)
+            if revocation is not None:
+                self._revocations.offer(revocation, link, now)
+            return
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
             self._fetcher.overheard_request(transfer, req, link, now)
@@ -596,7 +669,7 @@ class GossipEngine:
         self._transfers.tidy(transfer)
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
-        self._adverts.heard(advert, link, suspect=self._fetcher.suspicion(neighbour) > 0, now=now)
+        self._adverts.heard(advert, link, neighbour, suspect=self._fetcher.suspicion(neighbour) > 0, now=now)
         for entry in advert.entries:
             self._on_advert_entry(entry, link, neighbour, now)
 
@@ -609,6 +682,10 @@ class GossipEngine:
             return
         if entry.state == fr.STATE_TAKEN_DOWN:
             self._takedowns.ask(short, link, now)
+            return
+        if entry.state == fr.STATE_REVOKED:
+            if self._revocations.get(short) is None:
+                self._revocations.ask(short, link, now)
             return
         held = self._held.get(short)
         work_id = held.work_id if held is not None else None
@@ -631,6 +708,18 @@ class GossipEngine:
             return
         self._apply_takedown(takedown, now)
 
+    def _on_revocation(self, frame: fr.RevocationFrame, link: str, now: float) -> None:
+        try:
+            revocation = verify_revocation(frame.raw, self.trust)
+        except VerificationError as exc:
+            self._drop(DropReason.of(exc.reason), link)
+            return
+        if self.store.is_revoked(revocation.key):
+            self._revocations.heard_again(revocation.short_id, link)
+            self._drop(DropReason.DUPLICATE, link)
+            return
+        self._apply_revocation(revocation, now)
+
     def _on_status(self, beacon: fr.StatusBeacon, link: str, rx_info: RxInfo, now: float) -> None:
         reason = self._beacons.accept(beacon, link, now)
         if reason is not None:
@@ -647,13 +736,23 @@ class GossipEngine:
         short = takedown.work_id[:4]
         self.store.apply_takedown(takedown)
         self._forget_work(short)
-        self._takedowns.spread(takedown, now)
+        self._takedowns.spread(takedown, now, cancel=lambda tag: isinstance(tag, tuple) and short in tag)
         self._events.append(WorkTakenDown(takedown.work_id))
+        self._adverts.inventory_changed(now)
+
+    def _apply_revocation(self, revocation: Revocation, now: float) -> None:
+        self.store.apply_revocation(revocation)
+        for short, held in list(self._held.items()):  # gone now, or earlier (recorded by the CLI)
+            if self.store.get_manifest(held.work_id) is None:
+                self._forget_work(short)
+                self._events.append(WorkTakenDown(held.work_id))
+        self._revocations.spread(revocation, now)
         self._adverts.inventory_changed(now)
 
     def _forget_work(self, short: bytes) -> None:
         """Every trace of a work goes: its transfer, its answer credits, its place in the index."""
         self._transfers.forget(short)
+        self._variants.forget(short)
         self._server.forget(short)
         self._held.pop(short, None)
 

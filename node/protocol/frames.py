@@ -32,16 +32,19 @@ KIND_REQUEST = 4
 KIND_TAKEDOWN = 5
 KIND_STATUS = 6
 KIND_CODED = 7
+KIND_REVOCATION = 8
 
 # Advert entry states (u16): a count of chunks held, or one of these markers.
 STATE_COMPLETE = 0xFFFF
 STATE_TAKEN_DOWN = 0xFFFE
-MAX_CHUNK_STATE = 0xFFFD
+STATE_REVOKED = 0xFFFD  # the entry's 4 bytes name a key a curator revoked
+MAX_CHUNK_STATE = 0xFFFC
 
 # Request targets.
 TARGET_MANIFEST = 0
 TARGET_CHUNKS = 1
 TARGET_TAKEDOWN = 2
+TARGET_REVOCATION = 3
 
 _ADVERT_HEAD = struct.Struct(">B4sBB")  # kind byte, digest, page, page count
 _ADVERT_ENTRY = struct.Struct(">4sH")
@@ -176,6 +179,13 @@ class TakedownFrame:
 
 
 @dataclass(frozen=True)
+class RevocationFrame:
+    """A curator revocation of an artist or node key, carried as its signed canonical CBOR."""
+
+    raw: bytes
+
+
+@dataclass(frozen=True)
 class StatusBeacon:
     """A node's signed status; ``signature`` covers the encoding without it (domain-prefixed)."""
 
@@ -192,7 +202,7 @@ class StatusBeacon:
     signature: bytes = b""
 
 
-Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon
+Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | RevocationFrame
 
 STATUS_DOMAIN = b"mesh-art/status/v1\x00"
 
@@ -268,6 +278,8 @@ def _encode(frame: Frame) -> bytes:
                                       frame.base) + frame.bitmap
         case TakedownFrame():
             return bytes([_kind_byte(KIND_TAKEDOWN)]) + frame.raw
+        case RevocationFrame():
+            return bytes([_kind_byte(KIND_REVOCATION)]) + frame.raw
         case StatusBeacon():
             if len(frame.signature) != SIGNATURE_LEN:
                 raise ValueError("a status beacon must be signed before encoding")
@@ -320,13 +332,17 @@ def _decode(data: bytes) -> Frame:
         return CodedChunk(short_id, seed, data[_DATA_HEAD.size :])
     if kind == KIND_REQUEST:
         _, short_id, target, base = _unpack(_REQUEST_HEAD, data)
-        if target not in (TARGET_MANIFEST, TARGET_CHUNKS, TARGET_TAKEDOWN):
+        if target not in (TARGET_MANIFEST, TARGET_CHUNKS, TARGET_TAKEDOWN, TARGET_REVOCATION):
             raise FrameError("malformed", f"request target {target}")
         return Request(short_id, target, base, data[_REQUEST_HEAD.size :])
     if kind == KIND_TAKEDOWN:
         if len(data) < 2:
             raise FrameError("truncated", "empty takedown")
         return TakedownFrame(data[1:])
+    if kind == KIND_REVOCATION:
+        if len(data) < 2:
+            raise FrameError("truncated", "empty revocation")
+        return RevocationFrame(data[1:])
     if kind == KIND_STATUS:
         return _decode_status(data)
     raise FrameError("unknown-kind", f"kind {kind}")

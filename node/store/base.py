@@ -14,6 +14,7 @@ from typing import Protocol
 
 from node.artwork.bundle import Bundle
 from node.artwork.manifest import SignedManifest
+from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
 
 
@@ -41,6 +42,12 @@ class TakenDown(StoreError):
     reason = "taken-down"
 
 
+class Revoked(StoreError):
+    """The work's artist key was revoked by a curator: its works may not come (back)."""
+
+    reason = "revoked-key"
+
+
 class UnknownWork(StoreError):
     """No manifest is stored for this work id."""
 
@@ -59,6 +66,18 @@ class Quotas:
 
     total_bytes: int = 512 * 1024 * 1024
     per_artist_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BeaconGuard:
+    """The beacon replay guard of one node key, kept across reboots: the boot id and sequence
+    of its newest accepted beacon, the boot ids before it, and how many beacons it had accepted."""
+
+    node_key: bytes
+    boot_id: int
+    seq: int
+    old_boots: tuple[int, ...] = ()
+    beacons: int = 1
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,30 @@ class WorkStore(Protocol):
 
     def takedowns(self) -> list[Takedown]:
         """All recorded takedowns."""
+        ...
+
+    def apply_revocation(self, revocation: Revocation) -> list[bytes]:
+        """Record a verified revocation; for an artist key, delete its works (their ids returned)."""
+        ...
+
+    def revocations(self) -> list[Revocation]:
+        """All recorded revocations."""
+        ...
+
+    def is_revoked(self, key: bytes) -> bool:
+        """True when a revocation of ``key`` is recorded."""
+        ...
+
+    def beacon_guards(self) -> list[BeaconGuard]:
+        """Every stored beacon replay guard."""
+        ...
+
+    def put_beacon_guard(self, guard: BeaconGuard) -> None:
+        """Store (or replace) the replay guard of ``guard.node_key``."""
+        ...
+
+    def drop_beacon_guard(self, node_key: bytes) -> None:
+        """Forget the replay guard of ``node_key``."""
         ...
 
     def work_ids(self) -> list[bytes]:

@@ -8,8 +8,18 @@ from collections.abc import Callable
 from node.artwork import chunks as chunking
 from node.artwork.bundle import Bundle
 from node.artwork.manifest import SignedManifest
+from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
-from node.store.base import BadChunk, QuotaExceeded, Quotas, TakenDown, UnknownWork, WorkSummary
+from node.store.base import (
+    BadChunk,
+    BeaconGuard,
+    QuotaExceeded,
+    Quotas,
+    Revoked,
+    TakenDown,
+    UnknownWork,
+    WorkSummary,
+)
 
 
 class MemoryStore:
@@ -23,6 +33,8 @@ class MemoryStore:
         self._chunks: dict[bytes, dict[int, bytes]] = {}
         self._complete: set[bytes] = set()
         self._takedowns: dict[bytes, Takedown] = {}
+        self._revocations: dict[bytes, Revocation] = {}
+        self._guards: dict[bytes, BeaconGuard] = {}
 
     def _work_bytes(self, signed: SignedManifest) -> int:
         return len(signed.raw) + signed.manifest.size
@@ -35,6 +47,8 @@ class MemoryStore:
         wid = signed.work_id
         if wid in self._takedowns:
             raise TakenDown(wid.hex())
+        if signed.manifest.artist in self._revocations:
+            raise Revoked(signed.manifest.artist.hex()[:16])
         if wid in self._manifests:
             return False
         need = self._work_bytes(signed)
@@ -108,6 +122,38 @@ class MemoryStore:
         self._takedowns[takedown.work_id] = takedown
         self.delete_work(takedown.work_id)
         return True
+
+    def apply_revocation(self, revocation: Revocation) -> list[bytes]:
+        """See :class:`~node.store.base.WorkStore`."""
+        if revocation.key in self._revocations:
+            return []
+        self._revocations[revocation.key] = revocation
+        if revocation.role != "artist":
+            return []
+        gone = sorted(w for w, s in self._manifests.items() if s.manifest.artist == revocation.key)
+        for work_id in gone:
+            self.delete_work(work_id)
+        return gone
+
+    def revocations(self) -> list[Revocation]:
+        """See :class:`~node.store.base.WorkStore`."""
+        return [self._revocations[k] for k in sorted(self._revocations)]
+
+    def is_revoked(self, key: bytes) -> bool:
+        """See :class:`~node.store.base.WorkStore`."""
+        return key in self._revocations
+
+    def beacon_guards(self) -> list[BeaconGuard]:
+        """See :class:`~node.store.base.WorkStore`."""
+        return [self._guards[k] for k in sorted(self._guards)]
+
+    def put_beacon_guard(self, guard: BeaconGuard) -> None:
+        """See :class:`~node.store.base.WorkStore`."""
+        self._guards[guard.node_key] = guard
+
+    def drop_beacon_guard(self, node_key: bytes) -> None:
+        """See :class:`~node.store.base.WorkStore`."""
+        self._guards.pop(node_key, None)
 
     def is_taken_down(self, work_id: bytes) -> bool:
         """See :class:`~node.store.base.WorkStore`."""

@@ -26,11 +26,14 @@ from pathlib import Path
 from node.artwork import chunks as chunking
 from node.artwork.bundle import Bundle
 from node.artwork.manifest import SignedManifest, parse_manifest
+from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
 from node.store.base import (
     BadChunk,
+    BeaconGuard,
     QuotaExceeded,
     Quotas,
+    Revoked,
     StoreError,
     StoreFull,
     TakenDown,
@@ -62,6 +65,17 @@ CREATE TABLE IF NOT EXISTS takedowns (
     work_id BLOB PRIMARY KEY,
     record  BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revocations (
+    key     BLOB PRIMARY KEY,
+    record  BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS beacon_guards (
+    node_key  BLOB PRIMARY KEY,
+    boot_id   INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    old_boots TEXT NOT NULL,    -- comma-separated boot ids, oldest first
+    beacons   INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -173,6 +187,8 @@ class SqliteStore:
         wid = signed.work_id
         if self.is_taken_down(wid):
             raise TakenDown(wid.hex())
+        if self.is_revoked(signed.manifest.artist):
+            raise Revoked(signed.manifest.artist.hex()[:16])
         if self._db.execute("SELECT 1 FROM works WHERE work_id=?", (wid,)).fetchone():
             return False
         cost = len(signed.raw) + signed.manifest.size
@@ -267,6 +283,50 @@ class SqliteStore:
             )
             self._delete(takedown.work_id)
         return True
+
+    def apply_revocation(self, revocation: Revocation) -> list[bytes]:
+        """See :class:`~node.store.base.WorkStore`. The record and the deletions in one transaction."""
+        with self._transaction():
+            if self.is_revoked(revocation.key):
+                return []
+            self._db.execute("INSERT INTO revocations (key, record) VALUES (?,?)",
+                             (revocation.key, revocation.to_bytes()))
+            if revocation.role != "artist":
+                return []
+            gone = [bytes(r[0]) for r in self._db.execute(
+                "SELECT work_id FROM works WHERE artist=? ORDER BY work_id", (revocation.key,))]
+            for work_id in gone:
+                self._delete(work_id)
+        return gone
+
+    def revocations(self) -> list[Revocation]:
+        """See :class:`~node.store.base.WorkStore`."""
+        rows = self._db.execute("SELECT record FROM revocations ORDER BY key")
+        return [Revocation.from_bytes(bytes(r[0])) for r in rows]
+
+    def is_revoked(self, key: bytes) -> bool:
+        """See :class:`~node.store.base.WorkStore`."""
+        return self._db.execute("SELECT 1 FROM revocations WHERE key=?", (key,)).fetchone() is not None
+
+    def beacon_guards(self) -> list[BeaconGuard]:
+        """See :class:`~node.store.base.WorkStore`."""
+        rows = self._db.execute("SELECT node_key, boot_id, seq, old_boots, beacons FROM beacon_guards "
+                                "ORDER BY node_key")
+        return [BeaconGuard(bytes(k), boot, seq, tuple(int(b) for b in old.split(",") if b), beacons)
+                for k, boot, seq, old, beacons in rows]
+
+    def put_beacon_guard(self, guard: BeaconGuard) -> None:
+        """See :class:`~node.store.base.WorkStore`."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO beacon_guards (node_key, boot_id, seq, old_boots, beacons) "
+                "VALUES (?,?,?,?,?)",
+                (guard.node_key, guard.boot_id, guard.seq, ",".join(map(str, guard.old_boots)), guard.beacons))
+
+    def drop_beacon_guard(self, node_key: bytes) -> None:
+        """See :class:`~node.store.base.WorkStore`."""
+        with self._transaction():
+            self._db.execute("DELETE FROM beacon_guards WHERE node_key=?", (node_key,))
 
     def is_taken_down(self, work_id: bytes) -> bool:
         """See :class:`~node.store.base.WorkStore`."""

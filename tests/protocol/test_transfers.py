@@ -52,8 +52,10 @@ def test_a_takedown_forgets_the_wants_decoder_requests_and_answers_of_the_work()
         store.put_chunk(bundle.work_id, i, chunks[i])
     engine = engine_with(store)
     # an equation over the holes (buffered, not decodable), a request for what we hold, our own request due
-    seed = next(s for s in range(100) if (coded_indices(short, s, len(chunks)) >> 8).bit_count() >= 2)
+    seed = next(s for s in range(100) if (coded_indices(short, s, len(chunks)) >> 9).bit_count() >= 2)
     coded = fr.CodedChunk(short, seed, combine(chunks, coded_indices(short, seed, len(chunks))))
+    # a neighbour that served a chunk we lacked: its unverifiable equations are buffered
+    engine.receive_frame(fr.encode(fr.DataChunk(short, 8, chunks[8])), "radio", RxInfo("!src"), 1.0)
     engine.receive_frame(fr.encode(coded), "radio", RxInfo("!src"), 1.0)
     engine.receive_frame(fr.encode(fr.Request.for_indices(short, fr.TARGET_CHUNKS, [0, 1, 2])), "radio",
                          RxInfo("!asker"), 1.0)

