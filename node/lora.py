@@ -115,6 +115,12 @@ class Preset:
         return self.airtime(onair_bytes(app_payload_bytes, portnum))
 
     @property
+    def snr_floor_db(self) -> float:
+        """The lowest SNR the modem still demodulates at this spreading factor (Semtech SX1276
+        datasheet table 13: -7.5 dB at SF7, 2.5 dB lower per step)."""
+        return -7.5 - 2.5 * (self.sf - 7)
+
+    @property
     def slot_time(self) -> float:
         """Meshtastic's CSMA slot (computeSlotTimeMsec), in seconds."""
         return (2.5 * (2**self.sf) / (self.bw_hz / 1000.0) + 7.6) / 1000.0

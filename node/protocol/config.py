@@ -53,6 +53,12 @@ class LinkConfig:
             return self.lora_preset.frame_airtime(size)
         return size / self.rate_bytes_per_s
 
+    def snr_margin_db(self, snr: float | None) -> float | None:
+        """How far above the demodulation floor a frame heard at ``snr`` was (None: not known)."""
+        if snr is None or self.kind != "lora":
+            return None
+        return snr - self.lora_preset.snr_floor_db
+
     @property
     def slot_s(self) -> float:
         """The time of one full frame on this link; the unit of the engine's jitters."""
@@ -81,6 +87,10 @@ class EngineConfig:
     serve_jitter_slots: tuple[float, float] = (1.0, 3.0)
     serve_holdoff_slots: float = 6.0
     partial_holdoff_factor: float = 3.0  # partial holders defer this much longer to a streaming neighbour
+    # A requester names how well it hears its best recent source (that many slots back); a holder
+    # it hears more than ``better_source_db`` worse leaves the answer to that source.
+    source_memory_slots: float = 48.0
+    better_source_db: float = 6.0
     owed_memory_s: float = 600.0
     # Answer credit per (requester, work): this many passes over the work, one more per refill time.
     answer_credit_rounds: float = 3.0

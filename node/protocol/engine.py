@@ -146,16 +146,17 @@ class GossipEngine:
             self._drop(DropReason.of(exc.reason), link)
             return
         neighbour = rx_info.sender or "?"
+        margin = self._links[link].snr_margin_db(rx_info.snr)
         match frame:
             case fr.DataChunk():
-                self._on_data(frame, link, neighbour, now)
+                self._on_data(frame, link, neighbour, now, margin)
             case fr.CodedChunk():
-                self._on_coded(frame, link, neighbour, now)
+                self._on_coded(frame, link, neighbour, now, margin)
             case fr.ManifestPiece():
-                self._on_manifest_piece(frame, link, neighbour, now)
+                self._on_manifest_piece(frame, link, neighbour, now, margin)
             case fr.Request():
                 if self._admitted(self._limiters[link], link, neighbour, now):
-                    self._on_request(frame, link, neighbour, now)
+                    self._on_request(frame, link, neighbour, now, margin)
             case fr.Advert():
                 if self._admitted(self._limiters[link], link, neighbour, now):
                     self._on_advert(frame, link, neighbour, now)
@@ -427,7 +428,8 @@ class GossipEngine:
 
     # ------------------------------------------------------------------ receive handlers
 
-    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float) -> None:
+    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float,
+                 margin: float | None = None) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -447,6 +449,8 @@ class GossipEngine:
         self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
                            charge_at=now)
         self._fetcher.transfer_heard(short, link, now)
+        if frame.index not in self.store.have_chunks(signed.work_id):
+            self._fetcher.source_heard(short, link, margin, now)
         new, completed = self._fetcher.store_chunks(transfer, [(frame.index, frame.data)], link, now)
         self._transfers.tidy(transfer)
         if completed:
@@ -454,7 +458,8 @@ class GossipEngine:
         if not new:
             self._drop(DropReason.DUPLICATE, link)
 
-    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float) -> None:
+    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float,
+                  margin: float | None = None) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -504,11 +509,13 @@ class GossipEngine:
                 self._fetcher.progress(short, link, now)
         else:
             self._adverts.proven(neighbour, now)
+            self._fetcher.source_heard(short, link, margin, now)
             if self._fetcher.store_decoded(transfer, decoded, link, now):
                 self._adverts.inventory_changed(now)
         self._transfers.tidy(transfer)
 
-    def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
+    def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float,
+                           margin: float | None = None) -> None:
         short = frame.short_id
         if short in self._held:
             signed = self._manifest(short)
@@ -536,6 +543,7 @@ class GossipEngine:
             # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
             self._fetcher.want_overheard(short, link, neighbour, now)
         self._fetcher.progress(short, link, now)
+        self._fetcher.source_heard(short, link, margin, now)
         raw = assembly.assembled()
         if raw is not None:
             supplier = assembly.neighbour
@@ -577,7 +585,7 @@ class GossipEngine:
         self._fetcher.want_verified(signed.work_id, neighbour, link, now)
         self._adverts.reset(now)  # relays advertise a new partial work at once (pipelining)
 
-    def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float) -> None:
+    def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float, margin: float | None) -> None:
         short = req.short_id
         if req.target == fr.TARGET_TAKEDOWN:
             takedown = self._takedowns.get(short)
@@ -591,7 +599,7 @@ class GossipEngine:
         if signed is None:
             return
         transfer = self._transfers.get_or_create(short, signed.work_id)
-        if not self._server.on_request(transfer, signed, req, link, neighbour, now):
+        if not self._server.on_request(transfer, signed, req, link, neighbour, now, margin):
             self._drop(DropReason.ANSWER_CREDIT, link)  # this requester had its passes over the work lately
         self._transfers.tidy(transfer)
 

@@ -202,12 +202,33 @@ class Fetcher:
         known = [n for n in sorted(transfer.fetch.links) if n in self._links] or sorted(self._links)
         return sorted(known, key=lambda n: self._links[n].kind != "ip")  # IP first: no duty cycle
 
-    def _build_request(self, transfer: WorkTransfer) -> fr.Request | None:
+    def source_heard(self, short: bytes, link: str, margin: float | None, now: float) -> None:
+        """New data of a wanted work arrived from a source heard ``margin`` dB above the floor."""
+        transfer = self._transfers.get(short)
+        fetch = transfer.fetch if transfer is not None else None
+        if fetch is None or margin is None:
+            return
+        if margin >= fetch.source_margin or now - fetch.source_at > self._source_memory(link):
+            fetch.source_margin = margin
+        fetch.source_at = now
+
+    def _source_memory(self, link: str) -> float:
+        return self._config.source_memory_slots * self._links[link].slot_s / self._data_rate(link)
+
+    def _source_margin(self, transfer: WorkTransfer, link: str, now: float) -> int:
+        """The margin byte of our next request: the best recent source, or unknown."""
+        fetch = transfer.fetch
+        if fetch is None or now - fetch.source_at > self._source_memory(link):
+            return fr.MARGIN_UNKNOWN
+        return min(max(round(fetch.source_margin), 0), fr.MARGIN_UNKNOWN - 1)
+
+    def _build_request(self, transfer: WorkTransfer, link: str, now: float) -> fr.Request | None:
         short = transfer.short_id
+        margin = self._source_margin(transfer, link, now)
         if transfer.work_id is None:
             assembly = transfer.latest_assembly()
             missing = assembly.missing() if assembly is not None else []
-            return fr.Request.for_indices(short, fr.TARGET_MANIFEST, missing)
+            return fr.Request.for_indices(short, fr.TARGET_MANIFEST, missing, margin)
         signed = self._store.get_manifest(transfer.work_id)
         if signed is None:
             return None
@@ -216,7 +237,7 @@ class Fetcher:
         missing = [i for i in range(signed.manifest.chunk_count) if i not in have and i not in solvable]
         if not missing:
             return None
-        return fr.Request.for_indices(short, fr.TARGET_CHUNKS, missing)
+        return fr.Request.for_indices(short, fr.TARGET_CHUNKS, missing, margin)
 
     def _queue(self, transfer: WorkTransfer, link: str, request: fr.Request, now: float) -> None:
         transfer.requests[link] = PendingRequest(fr.encode(request), now, self._outboxes[link].next_seq())
@@ -239,7 +260,7 @@ class Fetcher:
         if transfer.verified and (self._catalogue_pending() or self._earlier_work_arriving(transfer, now)):
             fetch.next_request = now + self.quiet(link)  # the catalogue first, then one pipeline at a time
             return
-        request = self._build_request(transfer)
+        request = self._build_request(transfer, link, now)
         if request is None:
             self._transfers.stop_fetching(transfer)
             return
@@ -261,7 +282,7 @@ class Fetcher:
         fetch = transfer.fetch
         if fetch is None:
             return
-        ours = self._build_request(transfer)
+        ours = self._build_request(transfer, link, now)
         if ours is None or ours.target != req.target:
             return
         if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
@@ -269,7 +290,8 @@ class Fetcher:
             fetch.next_request = max(fetch.next_request, now + self.quiet(link))
         elif link in transfer.requests and not ours.wants_all:
             rest = sorted(set(ours.indices()) - set(req.indices()))
-            self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest), now)
+            self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest,
+                                                               ours.source_margin), now)
 
     def progress(self, short: bytes, link: str, now: float) -> None:
         """Something new of the work arrived on ``link``: wait for the flow to stop before asking."""

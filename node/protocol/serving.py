@@ -58,9 +58,16 @@ class Server:
     # -- promising answers ----------------------------------------------------------------
 
     def on_request(self, transfer: WorkTransfer, signed: SignedManifest, req: fr.Request, link: str,
-                   requester: str, now: float) -> bool:
-        """Promise what ``requester`` asks for; False when its answer credit is spent."""
+                   requester: str, now: float, margin: float | None = None) -> bool:
+        """Promise what ``requester`` (heard ``margin`` dB above the floor) asks for; False when its
+        answer credit is spent."""
         assert transfer.work_id is not None
+        if self.better_source(req, margin):
+            job = transfer.serving.get(link)
+            if job is not None:
+                job.owed.pop(requester, None)
+                self._drop_if_done(transfer, link)
+            return True
         slot = self._links[link].slot_s
         jitter = self._rng.uniform(*self._config.serve_jitter_slots) * slot
         complete = self._store.is_complete(transfer.work_id)
@@ -79,6 +86,13 @@ class Server:
                 mask |= 1 << i
         return self.promise_chunks(transfer, signed, link, requester, mask, mask.bit_count(), now + jitter,
                                    credit_checked=True, can_code=complete, seed=self._rng.getrandbits(16))
+
+    def better_source(self, req: fr.Request, margin: float | None) -> bool:
+        """True when the requester hears a recent source of the work much better than it hears us
+        (our answer would reach it as poorly as its request reached us): that source answers."""
+        if margin is None or req.source_margin == fr.MARGIN_UNKNOWN:
+            return False
+        return margin < req.source_margin - self._config.better_source_db
 
     def _job(self, transfer: WorkTransfer, signed: SignedManifest, link: str, not_before: float) -> ServeJob:
         job = transfer.serving.get(link)

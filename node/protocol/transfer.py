@@ -37,6 +37,8 @@ class Fetch:
     attempts: int = 0
     links: dict[str, float] = field(default_factory=dict)  # link -> last time a source was heard
     last_progress: float = -math.inf  # when something new of the work last arrived
+    source_margin: float = -math.inf  # dB above the floor of the best recent source of new data
+    source_at: float = -math.inf  # when that source last brought something new
 
 
 @dataclass

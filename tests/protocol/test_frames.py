@@ -100,11 +100,12 @@ def test_encoder_refuses_oversize_frames():
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "empty"),
     (bytes(232), "oversize"),
-    (bytes([0x33]) + bytes(10), "unknown-version"),
+    (bytes([0x43]) + bytes(10), "unknown-version"),
     (bytes([0x13]) + bytes(230), "old-version"),  # a version-1 node: it needs an update
-    (bytes([0x2F]) + bytes(10), "unknown-kind"),
-    (bytes([0x23, 1, 2]), "truncated"),
-    (bytes([0x24, 1, 2, 3, 4, 9, 0, 0]), "malformed"),
+    (bytes([0x23]) + bytes(230), "old-version"),  # version 2 (no source margin in requests)
+    (bytes([0x3F]) + bytes(10), "unknown-kind"),
+    (bytes([0x33, 1, 2]), "truncated"),
+    (bytes([0x34, 1, 2, 3, 4, 9, 0, 0, 0]), "malformed"),
 ])
 def test_drop_reasons(data, reason):
     with pytest.raises(fr.FrameError) as info:
