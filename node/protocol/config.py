@@ -41,6 +41,11 @@ class LinkConfig:
         return preset(self.preset)
 
     @property
+    def hourly_budget_s(self) -> float:
+        """Transmit seconds per hour: the duty-cycle share (LoRa) or an hour at the rate cap (IP)."""
+        return self.airtime_limit_s if self.kind == "lora" else 3600.0
+
+    @property
     def airtime_limit_s(self) -> float:
         """Seconds of transmission allowed per rolling hour (LoRa), else infinity."""
         if self.kind != "lora":
@@ -92,9 +97,14 @@ class EngineConfig:
     source_memory_slots: float = 48.0
     better_source_db: float = 6.0
     owed_memory_s: float = 600.0
-    # Answer credit per (requester, work): this many passes over the work, one more per refill time.
-    answer_credit_rounds: float = 3.0
-    answer_credit_refill_s: float = 3600.0
+    # Answer budget per requester identity across all works (manifest pieces too): this share of
+    # the link's hourly budget, refilled over ``answer_refill_s``. A radio id not bound to a beacon
+    # key for ``identity_age_s`` gets ``answer_unbound_share`` and shares one pool with the others.
+    answer_share: float = 0.5
+    answer_unbound_share: float = 0.1
+    answer_refill_s: float = 3600.0
+    identity_age_s: float = 300.0
+    fair_quantum_slots: float = 16.0  # answers go round-robin over requesters in this much airtime
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0

@@ -369,7 +369,7 @@ class GossipEngine:
             if request is not None:
                 out.append(Candidate(PRIO_REQUEST, request.not_before, request.seq, len(request.data),
                                      Source.REQUEST, short_id=transfer.short_id))
-            answer = self._server.candidate(transfer, link)
+            answer = self._server.candidate(transfer, link, self._now)
             if answer is not None:
                 if answer.priority == PRIO_DATA and answer.not_before < data_at:
                     answer = replace(answer, not_before=data_at)  # congestion control paces bulk data
@@ -594,13 +594,13 @@ class GossipEngine:
             return
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
-            self._fetcher.overheard_request(transfer, req, link, now)
+            self._fetcher.overheard_request(transfer, req, link, neighbour, now)
         signed = self._manifest(short)
         if signed is None:
             return
         transfer = self._transfers.get_or_create(short, signed.work_id)
         if not self._server.on_request(transfer, signed, req, link, neighbour, now, margin):
-            self._drop(DropReason.ANSWER_CREDIT, link)  # this requester had its passes over the work lately
+            self._drop(DropReason.ANSWER_CREDIT, link)  # this requester used its share of our airtime lately
         self._transfers.tidy(transfer)
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
@@ -644,6 +644,8 @@ class GossipEngine:
         if reason is not None:
             self._drop(reason, link)
             return
+        if rx_info.sender is not None:
+            self._server.bind(rx_info.sender, beacon.node_key, now)  # budgets follow the signed key
         self._events.append(PeerStatus(
             node_key=beacon.node_key, venue=beacon.venue, lat=beacon.lat, lon=beacon.lon,
             version=beacon.version, uptime_s=beacon.uptime_s, airtime_permille=beacon.airtime_permille,

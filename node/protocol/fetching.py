@@ -41,6 +41,7 @@ PARK_AFTER_ATTEMPTS = 12
 CATALOGUE_ASKS = 2  # chunk requests wait for a manifest only this many asks into its fetch
 FLOWING_QUIET_PERIODS = 3  # an earlier work counts as arriving for this many quiet periods after its last chunk
 REJECTED_MEMORY = 256  # manifests (by full hash) that failed verification
+SUPPRESSOR_STRIKES = 1  # a neighbour whose held-back-for request went unanswered this often no longer suppresses
 SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
 
 Emit = Callable[[Event], None]
@@ -67,6 +68,8 @@ class Fetcher:
         self._data_rate = data_rate
         self.advertisers = AdvertiserScores(config.max_neighbours)
         self._rejected: LruMap[bytes, float] = LruMap(REJECTED_MEMORY)  # SHA-256 of unverifiable manifests
+        # neighbours whose requests we held ours back for and nothing came: they cannot suppress ours
+        self._strikes: LruMap[str, int] = LruMap(config.max_neighbours)
 
     # -- timing ---------------------------------------------------------------------------
 
@@ -255,6 +258,9 @@ class Fetcher:
             self._transfers.forget(transfer.short_id)  # nobody answers: probably junk, let it go
             self.advertisers.unserved(fetch.neighbour)
             return
+        if fetch.suppressed_by is not None:  # we held back for its request and nothing came
+            self._strikes.put(fetch.suppressed_by, (self._strikes.get(fetch.suppressed_by) or 0) + 1)
+            fetch.suppressed_by = None
         links = self._request_links(transfer)
         link = links[fetch.attempts % len(links)]
         if transfer.verified and (self._catalogue_pending() or self._earlier_work_arriving(transfer, now)):
@@ -277,10 +283,16 @@ class Fetcher:
         """The radio refused our request: queue it again."""
         transfer.requests[link] = PendingRequest(data, now, self._outboxes[link].next_seq())
 
-    def overheard_request(self, transfer: WorkTransfer, req: fr.Request, link: str, now: float) -> None:
+    def suppresses(self, neighbour: str) -> bool:
+        """True while ``neighbour``'s requests may hold ours back: holders answered the last ones we
+        waited for. Request suppression cannot be bought by a requester the holders ignore."""
+        return (self._strikes.get(neighbour) or 0) < SUPPRESSOR_STRIKES
+
+    def overheard_request(self, transfer: WorkTransfer, req: fr.Request, link: str, neighbour: str,
+                          now: float) -> None:
         """Another node asked: drop our request if theirs covers it, else ask only for the rest."""
         fetch = transfer.fetch
-        if fetch is None:
+        if fetch is None or not self.suppresses(neighbour):
             return
         ours = self._build_request(transfer, link, now)
         if ours is None or ours.target != req.target:
@@ -288,6 +300,7 @@ class Fetcher:
         if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
             transfer.requests.pop(link, None)
             fetch.next_request = max(fetch.next_request, now + self.quiet(link))
+            fetch.suppressed_by = neighbour
         elif link in transfer.requests and not ours.wants_all:
             rest = sorted(set(ours.indices()) - set(req.indices()))
             self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest,
@@ -297,6 +310,10 @@ class Fetcher:
         """Something new of the work arrived on ``link``: wait for the flow to stop before asking."""
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
+            suppressor = transfer.fetch.suppressed_by
+            if suppressor is not None:  # its request was answered: it may suppress ours again
+                self._strikes.pop(suppressor)
+                transfer.fetch.suppressed_by = None
             transfer.fetch.attempts = 0
             transfer.fetch.links[link] = now
             transfer.fetch.last_progress = now

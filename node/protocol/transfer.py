@@ -39,6 +39,7 @@ class Fetch:
     last_progress: float = -math.inf  # when something new of the work last arrived
     source_margin: float = -math.inf  # dB above the floor of the best recent source of new data
     source_at: float = -math.inf  # when that source last brought something new
+    suppressed_by: str | None = None  # the neighbour whose overheard request made us hold ours back
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Owed:
 
     mask: int
     need: int
+    identity: str | None = None  # the requester's beacon key (hex) where bound
 
 
 @dataclass
@@ -105,6 +107,7 @@ class ServeJob:
     content_size: int
     chunk_count: int
     pieces: set[int] = field(default_factory=set)
+    piece_requesters: dict[str, str | None] = field(default_factory=dict)  # requester -> identity
     owed: dict[str, Owed] = field(default_factory=dict)
     can_code: bool = False  # the holder has every chunk
     next_seed: int = 0
@@ -144,11 +147,11 @@ class ServeJob:
                 if owed.need <= 0 or not owed.mask:
                     del self.owed[key]
 
-    def owe(self, requester: str, mask: int, need: int) -> None:
+    def owe(self, requester: str, mask: int, need: int, identity: str | None = None) -> None:
         """``requester`` lacks ``mask`` (``need`` frames); replaces its older entry."""
         self.owed.pop(requester, None)
         if mask and need > 0:
-            self.owed[requester] = Owed(mask, need)
+            self.owed[requester] = Owed(mask, need, identity)
             while len(self.owed) > MAX_REQUESTERS_PER_JOB:
                 del self.owed[next(iter(self.owed))]
 
