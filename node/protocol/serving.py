@@ -205,9 +205,11 @@ class Server:
         if job is None:
             return
         served = list(job.piece_requesters.items())
-        for requester in self._credits[link].charge(served, cost_s, now, self._links[link].slot_s):
+        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s)
+        for requester in broke:
             del job.piece_requesters[requester]
-        if not job.pieces:
+        if not job.pieces or (broke and not job.piece_requesters):
+            job.pieces.clear()  # nobody left who may still be served these pieces
             job.piece_requesters.clear()
 
     def _fair_band(self, job: ServeJob, link: str, now: float) -> int:
