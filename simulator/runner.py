@@ -48,6 +48,7 @@ class RunSpec:
     workload: str | None = None  # "exhibition" or a workload JSON file; None: --works or one work
     works: int | None = None  # N works of ``size`` bytes, round-robin at the venues at t = 0
     hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
+    signed_broadcasts: bool = False  # firmware 2.8: broadcasts whose Data fits carry a 66-byte signature
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -68,7 +69,7 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     p = preset(spec.preset)
     name, specs = resolve_specs(spec.workload, spec.works, spec.size)
     workload = make_workload(specs, spec.seed, topo, name)
-    driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
+    driver = make_driver(spec.protocol, workload, p, spec.hop_limit, spec.signed_broadcasts)
     world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule)
     if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
         driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))

@@ -353,7 +353,7 @@ class World:
             node.too_large += 1
             self._after_agent(node)
             return
-        onair = onair_bytes(payload_len)
+        onair = onair_bytes(payload_len, signed_broadcast=getattr(self.driver, "signed_broadcasts", False))
         airtime = self._airtimes.get(onair)
         if airtime is None:
             airtime = self._airtimes[onair] = self._airtime(onair)

@@ -24,6 +24,9 @@ class LinkConfig:
     duty_cycle: float = EU868_DUTY_CYCLE
     duty_share: float = 0.9
     rate_bytes_per_s: float = 2000.0
+    # LoRa: the radio runs firmware 2.8, which signs broadcasts whose Data fits (+66 bytes on air
+    # for frames of 165 bytes or less); the ledger, congestion and slot times count it.
+    signed_broadcasts: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in ("lora", "ip"):
@@ -55,7 +58,7 @@ class LinkConfig:
     def frame_cost(self, size: int) -> float:
         """Airtime (LoRa) or seconds at the rate cap (IP) of a ``size``-byte frame."""
         if self.kind == "lora":
-            return self.lora_preset.frame_airtime(size)
+            return self.lora_preset.frame_airtime(size, signed_broadcast=self.signed_broadcasts)
         return size / self.rate_bytes_per_s
 
     def snr_margin_db(self, snr: float | None) -> float | None:
