@@ -299,8 +299,10 @@ class Fetcher:
             return
         if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
             transfer.requests.pop(link, None)
-            fetch.next_request = max(fetch.next_request, now + self.quiet(link))
-            fetch.suppressed_by = neighbour
+            if fetch.suppressed_by is None:
+                fetch.suppressed_by, fetch.suppressed_at = neighbour, now
+            # held back one quiet time from the first request we deferred to, not from every repeat
+            fetch.next_request = max(fetch.next_request, fetch.suppressed_at + self.quiet(link))
         elif link in transfer.requests and not ours.wants_all:
             rest = sorted(set(ours.indices()) - set(req.indices()))
             self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest,

@@ -40,6 +40,7 @@ class Fetch:
     source_margin: float = -math.inf  # dB above the floor of the best recent source of new data
     source_at: float = -math.inf  # when that source last brought something new
     suppressed_by: str | None = None  # the neighbour whose overheard request made us hold ours back
+    suppressed_at: float = -math.inf  # since when (no progress since)
 
 
 @dataclass

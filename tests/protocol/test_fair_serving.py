@@ -100,3 +100,25 @@ def test_a_beacon_bound_requester_keeps_its_budget_when_the_attacker_varies_radi
 
     at = served_at(engine, new, count, 3600.0, each)
     assert at is not None and at - 600.0 < 120.0, at
+
+
+def test_a_requester_the_holders_ignore_cannot_keep_honest_requests_back():
+    config = EngineConfig(links=[LinkConfig("radio", preset="LONG_FAST")])
+    engine = GossipEngine(factories.node_key("asker"), factories.trust(), MemoryStore(), random.Random(3), config, 0.0)
+    short = b"wxyz"
+    advert = fr.Advert(b"\0" * 4, 0, 1, (fr.AdvertEntry(short, fr.STATE_COMPLETE),))
+    engine.receive_frame(fr.encode(advert), "radio", RxInfo("!holder"), 0.0)
+    ignored = fr.encode(fr.Request(short, fr.TARGET_MANIFEST, 0, b""))  # "all": covers whatever we ask
+    asked_at = None
+    now = 0.0
+    while now < 1800.0 and asked_at is None:
+        if now % 5 < STEP:  # inside the control-rate limit; nobody ever answers it
+            engine.receive_frame(ignored, "radio", RxInfo("!ignored"), now)
+        engine.handle_timer(now)
+        while (data := engine.poll_frame("radio", now)) is not None:
+            frame = fr.decode(data)
+            if isinstance(frame, fr.Request) and frame.short_id == short:
+                asked_at = now
+        now += STEP
+    slot = config.links[0].slot_s
+    assert asked_at is not None and asked_at < 2 * config.request_quiet_slots * slot * 1.25 + 10 * slot, asked_at
