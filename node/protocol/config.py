@@ -89,7 +89,7 @@ class EngineConfig:
     trickle_k: int = 1
     # Requests: random back-off before the first, then a retry once the transfer goes quiet.
     request_delay_slots: tuple[float, float] = (1.0, 4.0)
-    request_quiet_slots: float = 8.0
+    request_quiet_slots: float = 12.0
     request_retry_max_s: float = 600.0
     # Holders wait a random jitter before answering; overheard data pushes them back.
     serve_jitter_slots: tuple[float, float] = (1.0, 3.0)
