@@ -341,7 +341,7 @@ class GossipEngine:
         links = {}
         for name, stats in self._stats.items():
             stats.airtime_last_hour_s = self._outboxes[name].airtime_used(now)
-            stats.queued = self._queued(name)
+            stats.queued = self._outboxes[name].pending_controls() + self._transfers.queued(name)
             stats.preset = self._links[name].preset if stats.kind == "lora" else None
             load = self._loads.get(name)
             if load is not None:
@@ -415,16 +415,6 @@ class GossipEngine:
                 self._transfers.tidy(transfer)
             case Source.PIECE | Source.CHUNK | Source.CODED if transfer is not None:
                 served(transfer)
-
-    def _queued(self, link: str) -> int:
-        """Frames waiting on ``link``: control frames, requests, promised pieces and chunks."""
-        count = self._outboxes[link].pending_controls()
-        for transfer in self._transfers:
-            count += link in transfer.requests
-            job = transfer.serving.get(link)
-            if job is not None:
-                count += len(job.pieces) + job.union().bit_count()
-        return count
 
     # ------------------------------------------------------------------ receive handlers
 

@@ -252,6 +252,16 @@ class TransferTable:
         """Transfers with a want, in creation order."""
         return [t for t in self._items.values() if t.fetch is not None]
 
+    def queued(self, link: str) -> int:
+        """Requests, promised pieces and chunks waiting on ``link``."""
+        count = 0
+        for transfer in self._items.values():
+            count += link in transfer.requests
+            job = transfer.serving.get(link)
+            if job is not None:
+                count += len(job.pieces) + job.union().bit_count()
+        return count
+
     def wanted(self) -> int:
         """How many works are wanted."""
         return sum(1 for t in self._items.values() if t.fetch is not None)
