@@ -107,7 +107,9 @@ class EngineConfig:
     answer_unbound_share: float = 0.1
     answer_refill_s: float = 3600.0
     identity_age_s: float = 300.0
-    fair_quantum_slots: float = 16.0  # answers go round-robin over requesters in this much airtime
+    # Answers go round-robin over requesters in quanta of this share of a requester's budget: coarse,
+    # so honest pipelines keep their order and only a requester far ahead of the others waits.
+    fair_quantum_share: float = 0.25
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0

@@ -219,7 +219,7 @@ class Server:
         if not owed:
             return 0
         credits = self._credits[link]
-        quantum = self._config.fair_quantum_slots * self._links[link].slot_s
+        quantum = self._config.fair_quantum_share * self._config.answer_share * self._links[link].hourly_budget_s
         return int(min(credits.spent(r, i, now) for r, i in owed) // quantum)
 
     def forget(self, short_id: bytes) -> None:
