@@ -27,6 +27,9 @@ class LinkConfig:
     # LoRa: the radio runs firmware 2.8, which signs broadcasts whose Data fits (+66 bytes on air
     # for frames of 165 bytes or less); the ledger, congestion and slot times count it.
     signed_broadcasts: bool = False
+    # Small control frames ready at once (requests, adverts, beacons) go out as one BATCH frame:
+    # one preamble and, on firmware 2.8, one signature for all of them.
+    coalesce_control: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in ("lora", "ip"):

@@ -59,6 +59,7 @@ from node.protocol.fetching import Fetcher
 from node.protocol.outbox import (
     PRIO_ADVERT,
     PRIO_DATA,
+    PRIO_MANIFEST,
     PRIO_REQUEST,
     PRIO_STATUS,
     PRIO_TAKEDOWN,
@@ -140,6 +141,9 @@ class GossipEngine:
         load = self._loads.get(link)
         if load is not None:
             load.note_airtime(self._links[link].frame_cost(min(len(data), fr.MAX_FRAME)), now)
+        self._dispatch(data, link, rx_info, now)
+
+    def _dispatch(self, data: bytes, link: str, rx_info: RxInfo, now: float) -> None:
         try:
             frame = fr.decode(data)
         except fr.FrameError as exc:
@@ -148,6 +152,9 @@ class GossipEngine:
         neighbour = rx_info.sender or "?"
         margin = self._links[link].snr_margin_db(rx_info.snr)
         match frame:
+            case fr.Batch():
+                for inner in frame.frames:  # each counts against the sender's limits on its own
+                    self._dispatch(inner, link, rx_info, now)
             case fr.DataChunk():
                 self._on_data(frame, link, neighbour, now, margin)
             case fr.CodedChunk():
@@ -180,10 +187,15 @@ class GossipEngine:
             if answer is None:
                 self._discard(link, cand)
                 continue
-            size = len(answer.data)
+            batch = self._coalesce(link, [(cand, answer)], ready[1:])
+            data = answer.data if len(batch) == 1 else fr.encode(fr.Batch(tuple(a.data for _, a in batch)))
+            if len(batch) > 1 and outbox.budget_time(len(data), now) > now:
+                batch, data = batch[:1], answer.data  # the budget has room for the first alone (get_timer's promise)
+            size = len(data)
             if outbox.budget_time(size, now) > now:
                 return None
-            self._sent(link, cand, answer, now)
+            for sent, rendered in batch:
+                self._sent(link, sent, rendered, now)
             outbox.charge(size, now)
             load = self._loads.get(link)
             if load is not None:
@@ -194,7 +206,7 @@ class GossipEngine:
             stats = self._stats[link]
             stats.frames_out += 1
             stats.bytes_out += size
-            return answer.data
+            return data
 
     def frames_to_send(self, now: float) -> list[tuple[str, bytes]]:
         """Drain every link of what it may send now, as (link, frame) pairs."""
@@ -214,11 +226,19 @@ class GossipEngine:
         stats.frames_out -= 1
         stats.bytes_out -= len(data)
         outbox.blocked_until = now + self.config.refused_backoff_s
+        self._requeue(link, data, now)
+
+    def _requeue(self, link: str, data: bytes, now: float) -> None:
+        """Owe a refused frame again, or queue it again."""
+        outbox = self._outboxes[link]
         try:
             frame = fr.decode(data)
         except fr.FrameError:
             return
         match frame:
+            case fr.Batch():
+                for inner in frame.frames:
+                    self._requeue(link, inner, now)
             case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
                 signed = self._manifest(frame.short_id)
                 if signed is not None:
@@ -376,6 +396,21 @@ class GossipEngine:
                 out.append(answer)
         out.sort(key=Candidate.order)
         return out
+
+    def _coalesce(self, link: str, batch: list[tuple[Candidate, Answer]],
+                  others: list[Candidate]) -> list[tuple[Candidate, Answer]]:
+        """Control frames that go out with the first one, as one batch frame (``coalesce_control``)."""
+        if not self._links[link].coalesce_control or batch[0][0].priority >= PRIO_MANIFEST:
+            return batch
+        for cand in others:
+            if cand.priority >= PRIO_MANIFEST:
+                break  # candidates are sorted: only answers follow
+            if fr.Batch.size([a.data for _, a in batch]) + 1 + cand.size > fr.MAX_FRAME:
+                continue
+            answer = self._render(link, cand)
+            if answer is not None and answer.data[0] & 0x0F != fr.KIND_BATCH:
+                batch.append((cand, answer))
+        return batch
 
     def _link_ready_at(self, link: str) -> float:
         """When poll_frame(link) will next have a frame within budget (consistent with its choice)."""

@@ -32,6 +32,7 @@ KIND_REQUEST = 4
 KIND_TAKEDOWN = 5
 KIND_STATUS = 6
 KIND_CODED = 7
+KIND_BATCH = 8
 
 # Advert entry states (u16): a count of chunks held, or one of these markers.
 STATE_COMPLETE = 0xFFFF
@@ -198,7 +199,23 @@ class StatusBeacon:
     signature: bytes = b""
 
 
-Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon
+@dataclass(frozen=True)
+class Batch:
+    """Several small control frames sent as one (coalescing): each entry is an encoded frame.
+
+    One preamble instead of several, and on firmware 2.8 one signature instead of one per
+    frame. Entries are never batches; a batch holds at least two.
+    """
+
+    frames: tuple[bytes, ...]
+
+    @staticmethod
+    def size(frames: list[bytes]) -> int:
+        """Bytes of the batch frame holding ``frames``."""
+        return 1 + sum(1 + len(f) for f in frames)
+
+
+Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | Batch
 
 STATUS_DOMAIN = b"mesh-art/status/v1\x00"
 
@@ -278,6 +295,10 @@ def _encode(frame: Frame) -> bytes:
             if len(frame.signature) != SIGNATURE_LEN:
                 raise ValueError("a status beacon must be signed before encoding")
             return status_body(frame) + frame.signature
+        case Batch():
+            if len(frame.frames) < 2 or any(not f or f[0] & 0x0F == KIND_BATCH for f in frame.frames):
+                raise ValueError("a batch holds two or more frames, none of them a batch")
+            return bytes([_kind_byte(KIND_BATCH)]) + b"".join(bytes([len(f)]) + f for f in frame.frames)
     raise TypeError(f"not a frame: {frame!r}")
 
 
@@ -335,7 +356,26 @@ def _decode(data: bytes) -> Frame:
         return TakedownFrame(data[1:])
     if kind == KIND_STATUS:
         return _decode_status(data)
+    if kind == KIND_BATCH:
+        return _decode_batch(data)
     raise FrameError("unknown-kind", f"kind {kind}")
+
+
+def _decode_batch(data: bytes) -> Batch:
+    frames = []
+    offset = 1
+    while offset < len(data):
+        length = data[offset]
+        inner = data[offset + 1 : offset + 1 + length]
+        if not length or len(inner) != length:
+            raise FrameError("truncated", "batch entry runs past the frame")
+        if inner[0] & 0x0F == KIND_BATCH:
+            raise FrameError("malformed", "a batch inside a batch")
+        frames.append(inner)
+        offset += 1 + length
+    if len(frames) < 2:
+        raise FrameError("malformed", "a batch of fewer than two frames")
+    return Batch(tuple(frames))
 
 
 def _unpack(layout: struct.Struct, data: bytes) -> tuple[Any, ...]:
