@@ -28,8 +28,10 @@ class LinkConfig:
     # for frames of 165 bytes or less); the ledger, congestion and slot times count it.
     signed_broadcasts: bool = False
     # Small control frames ready at once (requests, adverts, beacons) go out as one BATCH frame:
-    # one preamble and, on firmware 2.8, one signature for all of them.
-    coalesce_control: bool = True
+    # one preamble and, on firmware 2.8, one signature for all of them. Off by default: in the
+    # simulator's single-work cases it sent frames that would otherwise have been suppressed and
+    # cost more than it saved (benchmarks/signed_broadcasts.py).
+    coalesce_control: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in ("lora", "ip"):

@@ -122,3 +122,26 @@ def test_a_requester_the_holders_ignore_cannot_keep_honest_requests_back():
         now += STEP
     slot = config.links[0].slot_s
     assert asked_at is not None and asked_at < 2 * config.request_quiet_slots * slot * 1.25 + 10 * slot, asked_at
+
+
+def test_coalescing_sends_ready_control_frames_as_one_batch_and_receivers_take_each():
+    from dataclasses import replace
+
+    link = replace(LinkConfig("radio", preset="LONG_FAST"), coalesce_control=True, signed_broadcasts=True)
+    engine = GossipEngine(factories.node_key("batcher"), factories.trust(), MemoryStore(), random.Random(4),
+                          EngineConfig(links=[link]), 0.0)
+    for short in (b"aaaa", b"bbbb"):  # two advertised works: two manifest requests due together
+        advert = fr.Advert(b"\0" * 4, 0, 1, (fr.AdvertEntry(short, fr.STATE_COMPLETE),))
+        engine.receive_frame(fr.encode(advert), "radio", RxInfo("!holder"), 0.0)
+    frames = []
+    now = 40.0  # the radio was busy meanwhile: both requests (and the first advert) are due at once
+    engine.handle_timer(now)
+    while (data := engine.poll_frame("radio", now)) is not None:
+        frames.append(fr.decode(data))
+    batches = [f for f in frames if isinstance(f, fr.Batch)]
+    assert batches
+    inner = [fr.decode(d) for b in batches for d in b.frames]
+    assert {f.short_id for f in inner if isinstance(f, fr.Request)} == {b"aaaa", b"bbbb"}
+    holder, _, _, _ = holder_with(0)
+    holder.receive_frame(fr.encode(batches[0]), "radio", RxInfo("!batcher"), 0.0)
+    assert "malformed" not in holder.status(0.0).drops
