@@ -23,6 +23,7 @@ MAX_LORA_PAYLOAD = 255  # fw RadioInterface.h MAX_LORA_PAYLOAD_LEN
 PRIVATE_APP = 256
 MAX_APP_PAYLOAD = 231  # the largest PRIVATE_APP payload the firmware sends (255 - 16 - envelope)
 MESHTASTIC_PREAMBLE = 16
+XEDDSA_SIGNATURE_FIELD = 66  # fw develop (2.8) CryptoEngine.h XEDDSA_SIGNATURE_FIELD_BYTES: 64 bytes + tag + length
 EU868_DUTY_CYCLE = 0.10
 EU868_MAX_TX_DBM = 27.0
 
@@ -51,15 +52,20 @@ def data_envelope_bytes(payload_len: int, portnum: int = PRIVATE_APP) -> int:
     return size
 
 
-def onair_bytes(payload_len: int, portnum: int = PRIVATE_APP) -> int:
+def onair_bytes(payload_len: int, portnum: int = PRIVATE_APP, signed_broadcast: bool = False) -> int:
     """LoRa payload bytes of a Meshtastic packet carrying ``payload_len`` application bytes.
 
-    Raises ValueError when the packet would not fit one LoRa frame (the firmware's TOO_LARGE).
+    ``signed_broadcast``: the sender runs firmware 2.8, which adds a 64-byte XEdDSA signature to
+    a broadcast whose ``Data`` still fits the LoRa frame with it (fw develop ``Router.cpp``
+    ``perhapsEncode`` / ``signedDataFits``): 66 more bytes for a PRIVATE_APP payload of 165 bytes
+    or less. Raises ValueError when the packet would not fit one LoRa frame (the firmware's TOO_LARGE).
     """
     size = MESHTASTIC_HEADER + data_envelope_bytes(payload_len, portnum)
     if size > MAX_LORA_PAYLOAD:
         raise ValueError(f"a {payload_len}-byte payload on port {portnum} is {size} bytes on air, "
                          f"over the {MAX_LORA_PAYLOAD}-byte LoRa limit")
+    if signed_broadcast and size + XEDDSA_SIGNATURE_FIELD <= MAX_LORA_PAYLOAD:
+        size += XEDDSA_SIGNATURE_FIELD
     return size
 
 
@@ -110,9 +116,17 @@ class Preset:
         """Seconds on air for a LoRa frame of ``lora_payload_bytes`` (Meshtastic header included)."""
         return time_on_air(lora_payload_bytes, self.sf, self.bw_hz, self.cr, preamble=MESHTASTIC_PREAMBLE)
 
-    def frame_airtime(self, app_payload_bytes: int, portnum: int = PRIVATE_APP) -> float:
-        """Seconds on air for a Meshtastic packet carrying ``app_payload_bytes`` on ``portnum``."""
-        return self.airtime(onair_bytes(app_payload_bytes, portnum))
+    def frame_airtime(self, app_payload_bytes: int, portnum: int = PRIVATE_APP,
+                      signed_broadcast: bool = False) -> float:
+        """Seconds on air for a Meshtastic packet carrying ``app_payload_bytes`` on ``portnum``
+        (``signed_broadcast``: as firmware 2.8 sends a broadcast, see :func:`onair_bytes`)."""
+        return self.airtime(onair_bytes(app_payload_bytes, portnum, signed_broadcast))
+
+    @property
+    def snr_floor_db(self) -> float:
+        """The lowest SNR the modem still demodulates at this spreading factor (Semtech SX1276
+        datasheet table 13: -7.5 dB at SF7, 2.5 dB lower per step)."""
+        return -7.5 - 2.5 * (self.sf - 7)
 
     @property
     def slot_time(self) -> float:

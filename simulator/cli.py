@@ -58,6 +58,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "routers need)")
     parser.add_argument("--duty-rule", choices=("strict", "firmware"), default="strict",
                         help="strict: refuse a send that would pass the limit; firmware: refuse once above it")
+    parser.add_argument("--signed-broadcasts", action="store_true",
+                        help="every radio runs firmware 2.8: broadcasts of 165 bytes or less carry a 66-byte signature")
     parser.add_argument("--full-horizon", action="store_true",
                         help="keep running after every node completed, to the end of --hours")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -69,7 +71,8 @@ def spec_from(args: argparse.Namespace, protocol: str) -> RunSpec:
     return RunSpec(scenario=args.scenario, size=args.size, preset=args.preset, seed=args.seed, loss=args.loss,
                    protocol=protocol, hours=args.hours, duty_rule=args.duty_rule,
                    stop_on_complete=not args.full_horizon, workload=args.workload, works=args.works,
-                   hop_limit=args.hop_limit, background=args.background)
+                   hop_limit=args.hop_limit, background=args.background,
+                   signed_broadcasts=args.signed_broadcasts)
 
 
 def _execute(args: argparse.Namespace, action: str) -> dict[str, Any]:

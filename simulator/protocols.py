@@ -105,10 +105,11 @@ class GossipDriver(Driver):
 
     name = "gossip"
 
-    def __init__(self, workload: Workload, preset: Preset) -> None:
+    def __init__(self, workload: Workload, preset: Preset, signed_broadcasts: bool = False) -> None:
         self.workload = workload
         self.works = workload.works
         self.preset = preset
+        self.signed_broadcasts = signed_broadcasts  # the world costs frames as firmware 2.8 sends them
 
     @property
     def workload_name(self) -> str:
@@ -118,7 +119,8 @@ class GossipDriver(Driver):
     def engine_config(self, node: SimNode) -> EngineConfig:
         """The engine configuration of ``node``: one LoRa link at the run's preset."""
         spec = node.spec
-        return EngineConfig(links=[LinkConfig(name=LORA_LINK, kind="lora", preset=self.preset.name)],
+        return EngineConfig(links=[LinkConfig(name=LORA_LINK, kind="lora", preset=self.preset.name,
+                                              signed_broadcasts=self.signed_broadcasts)],
                             venue=spec.name, lat=spec.lat, lon=spec.lon)
 
     def make_agent(self, node: SimNode, rng: random.Random, now: float) -> GossipAgent:
@@ -132,10 +134,12 @@ class GossipDriver(Driver):
         agent.ingest_bundle(work.bundle, now)
 
 
-def make_driver(protocol: str, workload: Workload, preset: Preset, hop_limit: int | None = None) -> Driver:
-    """The driver for ``protocol`` (one of ``PROTOCOLS``); ``hop_limit`` is for the flood variants."""
+def make_driver(protocol: str, workload: Workload, preset: Preset, hop_limit: int | None = None,
+                signed_broadcasts: bool = False) -> Driver:
+    """The driver for ``protocol`` (one of ``PROTOCOLS``); ``hop_limit`` is for the flood variants;
+    ``signed_broadcasts``: every radio runs firmware 2.8 (small broadcasts carry a signature)."""
     if protocol in FLOOD_PROTOCOLS:
         return FloodDriver(workload, preset, protocol, hop_limit)
     if protocol == "gossip":
-        return GossipDriver(workload, preset)
+        return GossipDriver(workload, preset, signed_broadcasts)
     raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")

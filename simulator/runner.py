@@ -51,6 +51,7 @@ class RunSpec:
     hop_limit: int | None = None  # flood variants: None is 3, or what the expert needs to cross its routers
     background: float = 0.0  # foreign traffic's share of the slot's time (simulator.channel.background)
     radio_metrics: bool = True  # engines get their radio's channel utilisation every 60 s, as on a Pi
+    signed_broadcasts: bool = False  # firmware 2.8: broadcasts whose Data fits carry a 66-byte signature
     model: ChannelModel = field(default_factory=ChannelModel)
 
     def check(self) -> None:
@@ -73,9 +74,10 @@ def build_world(spec: RunSpec, topology: Topology | None = None) -> World:
     p = preset(spec.preset)
     name, specs = resolve_specs(spec.workload, spec.works, spec.size)
     workload = make_workload(specs, spec.seed, topo, name)
-    driver = make_driver(spec.protocol, workload, p, spec.hop_limit)
+    driver = make_driver(spec.protocol, workload, p, spec.hop_limit, spec.signed_broadcasts)
     world = World(topo, p, driver, seed=spec.seed, model=spec.model, loss=spec.loss, duty_rule=spec.duty_rule,
-                  background=spec.background, radio_metrics=spec.radio_metrics)
+                  background=spec.background, radio_metrics=spec.radio_metrics,
+                  signed_broadcasts=spec.signed_broadcasts)
     if isinstance(driver, FloodDriver):  # the expert's roles come from the world's links
         driver.plan(world.links.usable, world.source, sorted({topo.index(w.venue) for w in workload.works}))
     world.start()

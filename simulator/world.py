@@ -127,8 +127,9 @@ class World:
     def __init__(self, topology: Topology, preset: Preset, driver: Driver, *, seed: int,
                  model: ChannelModel | None = None, loss: float = 0.0, duty_rule: str = "strict",
                  duty_cycle: float = EU868_DUTY_CYCLE, csma: bool = True, background: float = 0.0,
-                 radio_metrics: bool = True) -> None:
+                 radio_metrics: bool = True, signed_broadcasts: bool = False) -> None:
         self.topology = topology
+        self.signed_broadcasts = signed_broadcasts  # firmware 2.8: small broadcasts carry a signature
         self.preset = preset
         self.driver = driver
         self.seed = seed
@@ -340,7 +341,7 @@ class World:
             node.too_large += 1
             self._after_agent(node)
             return
-        onair = onair_bytes(payload_len)
+        onair = onair_bytes(payload_len, signed_broadcast=self.signed_broadcasts)
         airtime = self._airtimes.get(onair)
         if airtime is None:
             airtime = self._airtimes[onair] = self._airtime(onair)

@@ -29,3 +29,12 @@ def test_a_payload_over_the_firmware_limit_is_refused() -> None:
     with pytest.raises(ValueError, match="over the 255-byte LoRa limit"):
         onair_bytes(MAX_APP_PAYLOAD + 1)
     assert onair_bytes(232, portnum=1) == 255  # TEXT's one-byte portnum leaves room for 232
+
+
+def test_firmware_2_8_signs_only_broadcasts_whose_data_still_fits():
+    from node.lora import XEDDSA_SIGNATURE_FIELD, onair_bytes
+
+    assert onair_bytes(20, signed_broadcast=True) == onair_bytes(20) + XEDDSA_SIGNATURE_FIELD
+    assert onair_bytes(165, signed_broadcast=True) == 255  # the largest payload that is still signed
+    assert onair_bytes(166, signed_broadcast=True) == onair_bytes(166)
+    assert onair_bytes(231, signed_broadcast=True) == 255

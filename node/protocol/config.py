@@ -24,6 +24,14 @@ class LinkConfig:
     duty_cycle: float = EU868_DUTY_CYCLE
     duty_share: float = 0.9
     rate_bytes_per_s: float = 2000.0
+    # LoRa: the radio runs firmware 2.8, which signs broadcasts whose Data fits (+66 bytes on air
+    # for frames of 165 bytes or less); the ledger, congestion and slot times count it.
+    signed_broadcasts: bool = False
+    # Small control frames ready at once (requests, adverts, beacons) go out as one BATCH frame:
+    # one preamble and, on firmware 2.8, one signature for all of them. Off by default: in the
+    # simulator's single-work cases it sent frames that would otherwise have been suppressed and
+    # cost more than it saved (benchmarks/signed_broadcasts.py).
+    coalesce_control: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in ("lora", "ip"):
@@ -41,6 +49,11 @@ class LinkConfig:
         return preset(self.preset)
 
     @property
+    def hourly_budget_s(self) -> float:
+        """Transmit seconds per hour: the duty-cycle share (LoRa) or an hour at the rate cap (IP)."""
+        return self.airtime_limit_s if self.kind == "lora" else 3600.0
+
+    @property
     def airtime_limit_s(self) -> float:
         """Seconds of transmission allowed per rolling hour (LoRa), else infinity."""
         if self.kind != "lora":
@@ -50,8 +63,14 @@ class LinkConfig:
     def frame_cost(self, size: int) -> float:
         """Airtime (LoRa) or seconds at the rate cap (IP) of a ``size``-byte frame."""
         if self.kind == "lora":
-            return self.lora_preset.frame_airtime(size)
+            return self.lora_preset.frame_airtime(size, signed_broadcast=self.signed_broadcasts)
         return size / self.rate_bytes_per_s
+
+    def snr_margin_db(self, snr: float | None) -> float | None:
+        """How far above the demodulation floor a frame heard at ``snr`` was (None: not known)."""
+        if snr is None or self.kind != "lora":
+            return None
+        return snr - self.lora_preset.snr_floor_db
 
     @property
     def slot_s(self) -> float:
@@ -75,16 +94,27 @@ class EngineConfig:
     trickle_k: int = 1
     # Requests: random back-off before the first, then a retry once the transfer goes quiet.
     request_delay_slots: tuple[float, float] = (1.0, 4.0)
-    request_quiet_slots: float = 8.0
+    request_quiet_slots: float = 12.0
     request_retry_max_s: float = 600.0
     # Holders wait a random jitter before answering; overheard data pushes them back.
     serve_jitter_slots: tuple[float, float] = (1.0, 3.0)
     serve_holdoff_slots: float = 6.0
     partial_holdoff_factor: float = 3.0  # partial holders defer this much longer to a streaming neighbour
+    # A requester names how well it hears its best recent source (that many slots back); a holder
+    # it hears more than ``better_source_db`` worse leaves the answer to that source.
+    source_memory_slots: float = 48.0
+    better_source_db: float = 6.0
     owed_memory_s: float = 600.0
-    # Answer credit per (requester, work): this many passes over the work, one more per refill time.
-    answer_credit_rounds: float = 3.0
-    answer_credit_refill_s: float = 3600.0
+    # Answer budget per requester identity across all works (manifest pieces too): this share of
+    # the link's hourly budget, refilled over ``answer_refill_s``. A radio id not bound to a beacon
+    # key for ``identity_age_s`` gets ``answer_unbound_share`` and shares one pool with the others.
+    answer_share: float = 0.5
+    answer_unbound_share: float = 0.25
+    answer_refill_s: float = 3600.0
+    identity_age_s: float = 300.0
+    # Answers go round-robin over requesters in quanta of this share of a requester's budget: coarse,
+    # so honest pipelines keep their order and only a requester far ahead of the others waits.
+    fair_quantum_share: float = 0.25
     takedown_repeats: int = 3
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0

@@ -64,6 +64,7 @@ from node.protocol.keypolicy import KeyPolicy
 from node.protocol.outbox import (
     PRIO_ADVERT,
     PRIO_DATA,
+    PRIO_MANIFEST,
     PRIO_REQUEST,
     PRIO_STATUS,
     Candidate,
@@ -148,22 +149,29 @@ class GossipEngine:
         load = self._loads.get(link)
         if load is not None:
             load.note_airtime(self._links[link].frame_cost(min(len(data), fr.MAX_FRAME)), now)
+        self._dispatch(data, link, rx_info, now)
+
+    def _dispatch(self, data: bytes, link: str, rx_info: RxInfo, now: float) -> None:
         try:
             frame = fr.decode(data)
         except fr.FrameError as exc:
             self._drop(DropReason.of(exc.reason), link)
             return
         neighbour = rx_info.sender or "?"
+        margin = self._links[link].snr_margin_db(rx_info.snr)
         match frame:
+            case fr.Batch():
+                for inner in frame.frames:  # each counts against the sender's limits on its own
+                    self._dispatch(inner, link, rx_info, now)
             case fr.DataChunk():
-                self._on_data(frame, link, neighbour, now)
+                self._on_data(frame, link, neighbour, now, margin)
             case fr.CodedChunk():
-                self._on_coded(frame, link, neighbour, now)
+                self._on_coded(frame, link, neighbour, now, margin)
             case fr.ManifestPiece():
-                self._on_manifest_piece(frame, link, neighbour, now)
+                self._on_manifest_piece(frame, link, neighbour, now, margin)
             case fr.Request():
                 if self._admitted(self._limiters[link], link, neighbour, now):
-                    self._on_request(frame, link, neighbour, now)
+                    self._on_request(frame, link, neighbour, now, margin)
             case fr.Advert():
                 if self._admitted(self._limiters[link], link, neighbour, now):
                     self._on_advert(frame, link, neighbour, now)
@@ -190,10 +198,15 @@ class GossipEngine:
             if answer is None:
                 self._discard(link, cand)
                 continue
-            size = len(answer.data)
+            batch = self._coalesce(link, [(cand, answer)], ready[1:])
+            data = answer.data if len(batch) == 1 else fr.encode(fr.Batch(tuple(a.data for _, a in batch)))
+            if len(batch) > 1 and outbox.budget_time(len(data), now) > now:
+                batch, data = batch[:1], answer.data  # the budget has room for the first alone (get_timer's promise)
+            size = len(data)
             if outbox.budget_time(size, now) > now:
                 return None
-            self._sent(link, cand, answer, now)
+            for sent, rendered in batch:
+                self._sent(link, sent, rendered, now)
             outbox.charge(size, now)
             load = self._loads.get(link)
             if load is not None:
@@ -204,7 +217,7 @@ class GossipEngine:
             stats = self._stats[link]
             stats.frames_out += 1
             stats.bytes_out += size
-            return answer.data
+            return data
 
     def frames_to_send(self, now: float) -> list[tuple[str, bytes]]:
         """Drain every link of what it may send now, as (link, frame) pairs."""
@@ -224,11 +237,19 @@ class GossipEngine:
         stats.frames_out -= 1
         stats.bytes_out -= len(data)
         outbox.blocked_until = now + self.config.refused_backoff_s
+        self._requeue(link, data, now)
+
+    def _requeue(self, link: str, data: bytes, now: float) -> None:
+        """Owe a refused frame again, or queue it again."""
+        outbox = self._outboxes[link]
         try:
             frame = fr.decode(data)
         except fr.FrameError:
             return
         match frame:
+            case fr.Batch():
+                for inner in frame.frames:
+                    self._requeue(link, inner, now)
             case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
                 signed = self._manifest(frame.short_id)
                 if signed is not None:
@@ -374,7 +395,7 @@ class GossipEngine:
         links = {}
         for name, stats in self._stats.items():
             stats.airtime_last_hour_s = self._outboxes[name].airtime_used(now)
-            stats.queued = self._queued(name)
+            stats.queued = self._outboxes[name].pending_controls() + self._transfers.queued(name)
             stats.preset = self._links[name].preset if stats.kind == "lora" else None
             load = self._loads.get(name)
             if load is not None:
@@ -402,13 +423,28 @@ class GossipEngine:
             if request is not None:
                 out.append(Candidate(PRIO_REQUEST, request.not_before, request.seq, len(request.data),
                                      Source.REQUEST, short_id=transfer.short_id))
-            answer = self._server.candidate(transfer, link)
+            answer = self._server.candidate(transfer, link, self._now)
             if answer is not None:
                 if answer.priority == PRIO_DATA and answer.not_before < data_at:
                     answer = replace(answer, not_before=data_at)  # congestion control paces bulk data
                 out.append(answer)
         out.sort(key=Candidate.order)
         return out
+
+    def _coalesce(self, link: str, batch: list[tuple[Candidate, Answer]],
+                  others: list[Candidate]) -> list[tuple[Candidate, Answer]]:
+        """Control frames that go out with the first one, as one batch frame (``coalesce_control``)."""
+        if not self._links[link].coalesce_control or batch[0][0].priority >= PRIO_MANIFEST:
+            return batch
+        for cand in others:
+            if cand.priority >= PRIO_MANIFEST:
+                break  # candidates are sorted: only answers follow
+            if fr.Batch.size([a.data for _, a in batch]) + 1 + cand.size > fr.MAX_FRAME:
+                continue
+            answer = self._render(link, cand)
+            if answer is not None and answer.data[0] & 0x0F != fr.KIND_BATCH:
+                batch.append((cand, answer))
+        return batch
 
     def _link_ready_at(self, link: str) -> float:
         """When poll_frame(link) will next have a frame within budget (consistent with its choice)."""
@@ -449,19 +485,10 @@ class GossipEngine:
             case Source.PIECE | Source.CHUNK | Source.CODED if transfer is not None:
                 served(transfer)
 
-    def _queued(self, link: str) -> int:
-        """Frames waiting on ``link``: control frames, requests, promised pieces and chunks."""
-        count = self._outboxes[link].pending_controls()
-        for transfer in self._transfers:
-            count += link in transfer.requests
-            job = transfer.serving.get(link)
-            if job is not None:
-                count += len(job.pieces) + job.union().bit_count()
-        return count
-
     # ------------------------------------------------------------------ receive handlers
 
-    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float) -> None:
+    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float,
+                 margin: float | None = None) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -480,6 +507,8 @@ class GossipEngine:
         self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
                            charge_at=now)
         self._fetcher.transfer_heard(short, link, now)
+        if frame.index not in self.store.have_chunks(signed.work_id):
+            self._fetcher.source_heard(short, link, margin, now)
         new, completed = self._fetcher.store_chunks(transfer, [(frame.index, frame.data)], link, now)
         self._transfers.tidy(transfer)
         if completed:
@@ -489,7 +518,8 @@ class GossipEngine:
         else:
             self._drop(DropReason.DUPLICATE, link)
 
-    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float) -> None:
+    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float,
+                  margin: float | None = None) -> None:
         short = frame.short_id
         signed = self._manifest(short)
         if signed is None:
@@ -545,11 +575,13 @@ class GossipEngine:
                 self._fetcher.progress(short, link, now)
         else:
             self._adverts.proven(neighbour, now)
+            self._fetcher.source_heard(short, link, margin, now)
             if self._fetcher.store_decoded(transfer, decoded, link, now):
                 self._adverts.inventory_changed(now)
         self._transfers.tidy(transfer)
 
-    def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float) -> None:
+    def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float,
+                           margin: float | None = None) -> None:
         short = frame.short_id
         if short in self._held:
             signed = self._manifest(short)
@@ -578,6 +610,7 @@ class GossipEngine:
                 # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
                 self._fetcher.want_overheard(short, link, neighbour, now)
             self._fetcher.progress(short, link, now)
+            self._fetcher.source_heard(short, link, margin, now)
         # assembled from every distinct piece heard, not the first per index: a forged piece
         # sent before the genuine one (or forged lengths evicting the assembly) cannot poison it
         asked = transfer.fetch.neighbour if transfer.fetch is not None else None
@@ -645,7 +678,7 @@ class GossipEngine:
         self._fetcher.want_verified(signed.work_id, neighbour, link, now)
         self._adverts.reset(now)  # relays advertise a new partial work at once (pipelining)
 
-    def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float) -> None:
+    def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float, margin: float | None) -> None:
         short = req.short_id
         if req.target == fr.TARGET_TAKEDOWN:
             takedown = self._takedowns.get(short)
@@ -659,13 +692,13 @@ class GossipEngine:
             return
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
-            self._fetcher.overheard_request(transfer, req, link, now)
+            self._fetcher.overheard_request(transfer, req, link, neighbour, now)
         signed = self._manifest(short)
         if signed is None:
             return
         transfer = self._transfers.get_or_create(short, signed.work_id)
-        if not self._server.on_request(transfer, signed, req, link, neighbour, now):
-            self._drop(DropReason.ANSWER_CREDIT, link)  # this requester had its passes over the work lately
+        if not self._server.on_request(transfer, signed, req, link, neighbour, now, margin):
+            self._drop(DropReason.ANSWER_CREDIT, link)  # this requester used its share of our airtime lately
         self._transfers.tidy(transfer)
 
     def _on_advert(self, advert: fr.Advert, link: str, neighbour: str, now: float) -> None:
@@ -725,6 +758,8 @@ class GossipEngine:
         if reason is not None:
             self._drop(reason, link)
             return
+        if rx_info.sender is not None:
+            self._server.bind(rx_info.sender, beacon.node_key, now)  # budgets follow the signed key
         self._events.append(PeerStatus(
             node_key=beacon.node_key, venue=beacon.venue, lat=beacon.lat, lon=beacon.lon,
             version=beacon.version, uptime_s=beacon.uptime_s, airtime_permille=beacon.airtime_permille,

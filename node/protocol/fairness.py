@@ -2,10 +2,12 @@
 
 Answers are broadcast, so one neighbour's requests could otherwise buy any amount of this node's
 airtime: asking for "everything" again and again made a holder re-send a whole work for ever
-(docs/reliability-fuzz-hostile.md, issue A). :class:`AnswerCredits` gives every (requester,
-work) pair a budget of answer frames, a few passes over the work, refilled slowly. A frame that
-serves k requesters costs each of them 1/k, so honest neighbours that lose the same frames share
-the cost, and the budget only runs out for a requester that keeps asking for what it was sent.
+(docs/reliability-fuzz-hostile.md, issue A), and asking for all of eight old works kept a new
+one waiting for hours (issue 17 item 4). :class:`AnswerCredits` gives every requester identity
+an airtime budget across all works and manifest pieces, a share of the link's hourly budget,
+refilled slowly; the server orders its answers by what each requester has used (round-robin).
+A frame that serves k requesters costs each of them 1/k, so honest neighbours that lose the same
+frames share the cost, and the budget only runs out for a requester that keeps asking.
 
 Adverts are cheap to lie in: a neighbour naming made-up works made every listener want them and
 ask for each several times (issue B). :class:`AdvertiserScores` counts, per neighbour, the
@@ -41,44 +43,64 @@ class Credit:
 
 
 class AnswerCredits:
-    """Answer-frame budgets per (requester, short id), LRU-bounded.
+    """Answer airtime budgets per requester identity on one link, across all works, LRU-bounded.
 
-    A requester starts with ``rounds`` passes over the work (``rounds`` × chunk count frames)
-    and regains one pass per ``refill_s`` seconds.
+    A requester bound to a signed beacon key (``identity`` not None) has ``share`` of the link's
+    hourly budget, refilled over ``refill_s``; one that is not bound yet (a radio id anyone can
+    vary) has ``unbound_share`` of its own and also draws on one pool of ``share`` that every
+    unbound requester shares, so new radio ids buy nothing more. A frame serving k requesters
+    costs each 1/k of its airtime.
     """
 
-    def __init__(self, rounds: float, refill_s: float, max_entries: int) -> None:
-        self.rounds = rounds
+    POOL = ("pool",)
+
+    def __init__(self, budget_s: float, share: float, unbound_share: float, refill_s: float,
+                 max_entries: int) -> None:
+        self.budget_s = budget_s
+        self.share = share
+        self.unbound_share = unbound_share
         self.refill_s = refill_s
         self.max_entries = max_entries
-        self._credits: LruMap[tuple[str, bytes], Credit] = LruMap(max_entries)
+        self._credits: LruMap[tuple[str, ...], Credit] = LruMap(max_entries)
+        self._pool: Credit | None = None
 
-    def _credit(self, requester: str, short_id: bytes, chunk_count: int, now: float) -> Credit:
-        key = (requester, short_id)
+    def _credit(self, key: tuple[str, ...], share: float, now: float) -> Credit:
+        if key == self.POOL:
+            if self._pool is None:
+                self._pool = Credit(self.budget_s * share, self.budget_s * share / self.refill_s, now)
+            return self._pool
         credit = self._credits.touch(key)
         if credit is None:
-            credit = Credit(self.rounds * chunk_count, chunk_count / self.refill_s, now)
+            credit = Credit(self.budget_s * share, self.budget_s * share / self.refill_s, now)
             self._credits.put(key, credit)
         return credit
 
-    def forget_work(self, short_id: bytes) -> None:
-        """Drop every requester's budget for one work (taken down or rejected)."""
-        self._credits.discard_where(lambda key: key[1] == short_id)
+    def _accounts(self, requester: str, identity: str | None, now: float) -> list[Credit]:
+        if identity is not None:
+            return [self._credit(("key", identity), self.share, now)]
+        return [self._credit(("radio", requester), self.unbound_share, now), self._credit(self.POOL, self.share, now)]
 
-    def allows(self, requester: str, short_id: bytes, chunk_count: int, now: float) -> bool:
-        """True while the requester may still be owed answers for this work (at least one frame)."""
-        return self._credit(requester, short_id, chunk_count, now).balance(now) >= 1.0
+    def allows(self, requester: str, identity: str | None, cost_s: float, now: float) -> bool:
+        """True while the requester may still be owed a frame of ``cost_s`` seconds."""
+        return all(c.balance(now) >= cost_s for c in self._accounts(requester, identity, now))
 
-    def charge(self, requesters: list[str], short_id: bytes, chunk_count: int, now: float) -> list[str]:
-        """One frame went out serving ``requesters``: each pays 1/k. Returns those now out of credit."""
+    def spent(self, requester: str, identity: str | None, now: float) -> float:
+        """Seconds of its own budget the requester has used and not yet regained."""
+        credit = self._accounts(requester, identity, now)[0]
+        return credit.burst - credit.balance(now)
+
+    def charge(self, requesters: list[tuple[str, str | None]], cost_s: float, now: float,
+               next_cost_s: float) -> list[str]:
+        """A frame of ``cost_s`` went out serving ``requesters`` (requester, identity): each pays
+        1/k. Returns those that can no longer afford a frame of ``next_cost_s``."""
         if not requesters:
             return []
-        share = 1.0 / len(requesters)
+        share = cost_s / len(requesters)
         broke = []
-        for requester in requesters:
-            credit = self._credit(requester, short_id, chunk_count, now)
-            credit.spend(share, now)
-            if credit.tokens < 1.0:
+        for requester, identity in requesters:
+            for credit in self._accounts(requester, identity, now):
+                credit.spend(share, now)
+            if not self.allows(requester, identity, next_cost_s, now):
                 broke.append(requester)
         return broke
 

@@ -41,6 +41,7 @@ PARK_AFTER_ATTEMPTS = 12
 CATALOGUE_ASKS = 2  # chunk requests wait for a manifest only this many asks into its fetch
 FLOWING_QUIET_PERIODS = 3  # an earlier work counts as arriving for this many quiet periods after its last chunk
 REJECTED_MEMORY = 256  # manifests (by full hash) that failed verification
+SUPPRESSOR_STRIKES = 1  # a neighbour whose held-back-for request went unanswered this often no longer suppresses
 SUSPECT_STEP = 2  # every this many unserved adverts halve a neighbour's wants and double their delay
 
 Emit = Callable[[Event], None]
@@ -67,6 +68,8 @@ class Fetcher:
         self._data_rate = data_rate
         self.advertisers = AdvertiserScores(config.max_neighbours)
         self._rejected: LruMap[bytes, float] = LruMap(REJECTED_MEMORY)  # SHA-256 of unverifiable manifests
+        # neighbours whose requests we held ours back for and nothing came: they cannot suppress ours
+        self._strikes: LruMap[str, int] = LruMap(config.max_neighbours)
 
     # -- timing ---------------------------------------------------------------------------
 
@@ -202,12 +205,33 @@ class Fetcher:
         known = [n for n in sorted(transfer.fetch.links) if n in self._links] or sorted(self._links)
         return sorted(known, key=lambda n: self._links[n].kind != "ip")  # IP first: no duty cycle
 
-    def _build_request(self, transfer: WorkTransfer) -> fr.Request | None:
+    def source_heard(self, short: bytes, link: str, margin: float | None, now: float) -> None:
+        """New data of a wanted work arrived from a source heard ``margin`` dB above the floor."""
+        transfer = self._transfers.get(short)
+        fetch = transfer.fetch if transfer is not None else None
+        if fetch is None or margin is None:
+            return
+        if margin >= fetch.source_margin or now - fetch.source_at > self._source_memory(link):
+            fetch.source_margin = margin
+        fetch.source_at = now
+
+    def _source_memory(self, link: str) -> float:
+        return self._config.source_memory_slots * self._links[link].slot_s / self._data_rate(link)
+
+    def _source_margin(self, transfer: WorkTransfer, link: str, now: float) -> int:
+        """The margin byte of our next request: the best recent source, or unknown."""
+        fetch = transfer.fetch
+        if fetch is None or now - fetch.source_at > self._source_memory(link):
+            return fr.MARGIN_UNKNOWN
+        return min(max(round(fetch.source_margin), 0), fr.MARGIN_UNKNOWN - 1)
+
+    def _build_request(self, transfer: WorkTransfer, link: str, now: float) -> fr.Request | None:
         short = transfer.short_id
+        margin = self._source_margin(transfer, link, now)
         if transfer.work_id is None:
             assembly = transfer.latest_assembly()
             missing = assembly.missing() if assembly is not None else []
-            return fr.Request.for_indices(short, fr.TARGET_MANIFEST, missing)
+            return fr.Request.for_indices(short, fr.TARGET_MANIFEST, missing, margin)
         signed = self._store.get_manifest(transfer.work_id)
         if signed is None:
             return None
@@ -216,7 +240,7 @@ class Fetcher:
         missing = [i for i in range(signed.manifest.chunk_count) if i not in have and i not in solvable]
         if not missing:
             return None
-        return fr.Request.for_indices(short, fr.TARGET_CHUNKS, missing)
+        return fr.Request.for_indices(short, fr.TARGET_CHUNKS, missing, margin)
 
     def _queue(self, transfer: WorkTransfer, link: str, request: fr.Request, now: float) -> None:
         transfer.requests[link] = PendingRequest(fr.encode(request), now, self._outboxes[link].next_seq())
@@ -234,12 +258,15 @@ class Fetcher:
             self._transfers.forget(transfer.short_id)  # nobody answers: probably junk, let it go
             self.advertisers.unserved(fetch.neighbour)
             return
+        if fetch.suppressed_by is not None:  # we held back for its request and nothing came
+            self._strikes.put(fetch.suppressed_by, (self._strikes.get(fetch.suppressed_by) or 0) + 1)
+            fetch.suppressed_by = None
         links = self._request_links(transfer)
         link = links[fetch.attempts % len(links)]
         if transfer.verified and (self._catalogue_pending() or self._earlier_work_arriving(transfer, now)):
             fetch.next_request = now + self.quiet(link)  # the catalogue first, then one pipeline at a time
             return
-        request = self._build_request(transfer)
+        request = self._build_request(transfer, link, now)
         if request is None:
             self._transfers.stop_fetching(transfer)
             return
@@ -256,25 +283,39 @@ class Fetcher:
         """The radio refused our request: queue it again."""
         transfer.requests[link] = PendingRequest(data, now, self._outboxes[link].next_seq())
 
-    def overheard_request(self, transfer: WorkTransfer, req: fr.Request, link: str, now: float) -> None:
+    def suppresses(self, neighbour: str) -> bool:
+        """True while ``neighbour``'s requests may hold ours back: holders answered the last ones we
+        waited for. Request suppression cannot be bought by a requester the holders ignore."""
+        return (self._strikes.get(neighbour) or 0) < SUPPRESSOR_STRIKES
+
+    def overheard_request(self, transfer: WorkTransfer, req: fr.Request, link: str, neighbour: str,
+                          now: float) -> None:
         """Another node asked: drop our request if theirs covers it, else ask only for the rest."""
         fetch = transfer.fetch
-        if fetch is None:
+        if fetch is None or not self.suppresses(neighbour):
             return
-        ours = self._build_request(transfer)
+        ours = self._build_request(transfer, link, now)
         if ours is None or ours.target != req.target:
             return
         if req.wants_all or (not ours.wants_all and set(ours.indices()) <= set(req.indices())):
             transfer.requests.pop(link, None)
-            fetch.next_request = max(fetch.next_request, now + self.quiet(link))
+            if fetch.suppressed_by is None:
+                fetch.suppressed_by, fetch.suppressed_at = neighbour, now
+            # held back one quiet time from the first request we deferred to, not from every repeat
+            fetch.next_request = max(fetch.next_request, fetch.suppressed_at + self.quiet(link))
         elif link in transfer.requests and not ours.wants_all:
             rest = sorted(set(ours.indices()) - set(req.indices()))
-            self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest), now)
+            self._queue(transfer, link, fr.Request.for_indices(transfer.short_id, ours.target, rest,
+                                                               ours.source_margin), now)
 
     def progress(self, short: bytes, link: str, now: float) -> None:
         """Something new of the work arrived on ``link``: wait for the flow to stop before asking."""
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
+            suppressor = transfer.fetch.suppressed_by
+            if suppressor is not None:  # its request was answered: it may suppress ours again
+                self._strikes.pop(suppressor)
+                transfer.fetch.suppressed_by = None
             transfer.fetch.attempts = 0
             transfer.fetch.links[link] = now
             transfer.fetch.last_progress = now

@@ -18,8 +18,8 @@ from typing import Any
 from node.lora import MAX_APP_PAYLOAD
 
 MAX_FRAME = MAX_APP_PAYLOAD
-VERSION = 2
-OLD_VERSIONS = (1,)  # answered with the drop reason "old-version": that node needs an update
+VERSION = 3
+OLD_VERSIONS = (1, 2)  # answered with the drop reason "old-version": that node needs an update
 SHORT_ID_LEN = 4
 DIGEST_LEN = 4
 NODE_KEY_LEN = 32
@@ -33,6 +33,7 @@ KIND_TAKEDOWN = 5
 KIND_STATUS = 6
 KIND_CODED = 7
 KIND_REVOCATION = 8
+KIND_BATCH = 9
 
 # Advert entry states (u16): a count of chunks held, or one of these markers.
 STATE_COMPLETE = 0xFFFF
@@ -50,13 +51,14 @@ _ADVERT_HEAD = struct.Struct(">B4sBB")  # kind byte, digest, page, page count
 _ADVERT_ENTRY = struct.Struct(">4sH")
 _MANIFEST_HEAD = struct.Struct(">B4sBH")  # kind byte, short id, piece index, manifest length
 _DATA_HEAD = struct.Struct(">B4sH")  # kind byte, short id, chunk index
-_REQUEST_HEAD = struct.Struct(">B4sBH")  # kind byte, short id, target, bitmap base index
+_REQUEST_HEAD = struct.Struct(">B4sBBH")  # kind byte, short id, target, best-source margin, bitmap base index
 _STATUS_HEAD = struct.Struct(">B32sIIIHHii")  # kind, key, boot id, seq, uptime, permille, works, lat, lon
 
 ADVERT_MAX_ENTRIES = (MAX_FRAME - _ADVERT_HEAD.size) // _ADVERT_ENTRY.size  # 37
 MANIFEST_PIECE_MAX = MAX_FRAME - _MANIFEST_HEAD.size  # 223
 DATA_MAX = MAX_FRAME - _DATA_HEAD.size  # 224
-REQUEST_BITMAP_MAX = MAX_FRAME - _REQUEST_HEAD.size  # 223 bytes = 1784 indices
+REQUEST_BITMAP_MAX = MAX_FRAME - _REQUEST_HEAD.size  # 222 bytes = 1776 indices
+MARGIN_UNKNOWN = 255  # a request's source margin when the requester has no recent source
 STATUS_TEXT_MAX = MAX_FRAME - _STATUS_HEAD.size - 2 - SIGNATURE_LEN  # venue + version bytes
 NO_POSITION = -(2**31)
 POSITION_SCALE = 10_000_000
@@ -135,25 +137,30 @@ class Request:
 
     ``bitmap`` bit ``i`` (MSB first) asks for index ``base + i``; an empty bitmap asks for
     everything (used when the manifest length is not yet known, and for takedowns).
+    ``source_margin`` is how many dB above the demodulation floor the requester heard its best
+    recent source of this work (``MARGIN_UNKNOWN``: none lately); a holder it hears much worse
+    than that leaves the answer to that source.
     """
 
     short_id: bytes
     target: int
     base: int
     bitmap: bytes
+    source_margin: int = MARGIN_UNKNOWN
 
     @classmethod
-    def for_indices(cls, short_id: bytes, target: int, indices: list[int]) -> Request:
+    def for_indices(cls, short_id: bytes, target: int, indices: list[int],
+                    source_margin: int = MARGIN_UNKNOWN) -> Request:
         """Build a compact request for ``indices`` (trailing bytes that would be zero are left out)."""
         if not indices:
-            return cls(short_id, target, 0, b"")
+            return cls(short_id, target, 0, b"", source_margin)
         base = min(indices)
         span = max(indices) - base + 1
         bits = bytearray((span + 7) // 8)
         for i in indices:
             off = i - base
             bits[off // 8] |= 0x80 >> (off % 8)
-        return cls(short_id, target, base, bytes(bits[:REQUEST_BITMAP_MAX]))
+        return cls(short_id, target, base, bytes(bits[:REQUEST_BITMAP_MAX]), source_margin)
 
     def indices(self) -> list[int]:
         """The requested indices in ascending order (empty means "all")."""
@@ -202,7 +209,23 @@ class StatusBeacon:
     signature: bytes = b""
 
 
-Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | RevocationFrame
+@dataclass(frozen=True)
+class Batch:
+    """Several small control frames sent as one (coalescing): each entry is an encoded frame.
+
+    One preamble instead of several, and on firmware 2.8 one signature instead of one per
+    frame. Entries are never batches; a batch holds at least two.
+    """
+
+    frames: tuple[bytes, ...]
+
+    @staticmethod
+    def size(frames: list[bytes]) -> int:
+        """Bytes of the batch frame holding ``frames``."""
+        return 1 + sum(1 + len(f) for f in frames)
+
+
+Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | RevocationFrame | Batch
 
 STATUS_DOMAIN = b"mesh-art/status/v1\x00"
 
@@ -275,7 +298,7 @@ def _encode(frame: Frame) -> bytes:
         case Request():
             _check_short_id(frame.short_id)
             return _REQUEST_HEAD.pack(_kind_byte(KIND_REQUEST), frame.short_id, frame.target,
-                                      frame.base) + frame.bitmap
+                                      frame.source_margin, frame.base) + frame.bitmap
         case TakedownFrame():
             return bytes([_kind_byte(KIND_TAKEDOWN)]) + frame.raw
         case RevocationFrame():
@@ -284,6 +307,10 @@ def _encode(frame: Frame) -> bytes:
             if len(frame.signature) != SIGNATURE_LEN:
                 raise ValueError("a status beacon must be signed before encoding")
             return status_body(frame) + frame.signature
+        case Batch():
+            if len(frame.frames) < 2 or any(not f or f[0] & 0x0F == KIND_BATCH for f in frame.frames):
+                raise ValueError("a batch holds two or more frames, none of them a batch")
+            return bytes([_kind_byte(KIND_BATCH)]) + b"".join(bytes([len(f)]) + f for f in frame.frames)
     raise TypeError(f"not a frame: {frame!r}")
 
 
@@ -331,10 +358,10 @@ def _decode(data: bytes) -> Frame:
             raise FrameError("malformed", "a coded frame carries a full chunk")
         return CodedChunk(short_id, seed, data[_DATA_HEAD.size :])
     if kind == KIND_REQUEST:
-        _, short_id, target, base = _unpack(_REQUEST_HEAD, data)
+        _, short_id, target, margin, base = _unpack(_REQUEST_HEAD, data)
         if target not in (TARGET_MANIFEST, TARGET_CHUNKS, TARGET_TAKEDOWN, TARGET_REVOCATION):
             raise FrameError("malformed", f"request target {target}")
-        return Request(short_id, target, base, data[_REQUEST_HEAD.size :])
+        return Request(short_id, target, base, data[_REQUEST_HEAD.size :], margin)
     if kind == KIND_TAKEDOWN:
         if len(data) < 2:
             raise FrameError("truncated", "empty takedown")
@@ -345,7 +372,26 @@ def _decode(data: bytes) -> Frame:
         return RevocationFrame(data[1:])
     if kind == KIND_STATUS:
         return _decode_status(data)
+    if kind == KIND_BATCH:
+        return _decode_batch(data)
     raise FrameError("unknown-kind", f"kind {kind}")
+
+
+def _decode_batch(data: bytes) -> Batch:
+    frames = []
+    offset = 1
+    while offset < len(data):
+        length = data[offset]
+        inner = data[offset + 1 : offset + 1 + length]
+        if not length or len(inner) != length:
+            raise FrameError("truncated", "batch entry runs past the frame")
+        if inner[0] & 0x0F == KIND_BATCH:
+            raise FrameError("malformed", "a batch inside a batch")
+        frames.append(inner)
+        offset += 1 + length
+    if len(frames) < 2:
+        raise FrameError("malformed", "a batch of fewer than two frames")
+    return Batch(tuple(frames))
 
 
 def _unpack(layout: struct.Struct, data: bytes) -> tuple[Any, ...]:

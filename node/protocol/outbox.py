@@ -60,10 +60,12 @@ class Candidate:
     short_id: bytes = b""
     index: int = -1
     rank: tuple[int, bytes] = (0, b"")  # a work's place in publishing order
+    fair: int = 0  # answers: how much of its budget the least-served requester has used, in quanta
 
-    def order(self) -> tuple[int, tuple[int, bytes], float, int]:
-        """The sort key: priority, then the work's publishing order, then start time, then first come."""
-        return self.priority, self.rank, self.not_before, self.seq
+    def order(self) -> tuple[int, int, int, tuple[int, bytes], float, int]:
+        """The sort key: control frames by priority; answers round-robin (the least-served
+        requester first), then manifests before data, publishing order, start time, first come."""
+        return min(self.priority, PRIO_MANIFEST), self.fair, self.priority, self.rank, self.not_before, self.seq
 
 
 class LinkOutbox:

@@ -19,15 +19,18 @@ from dataclasses import dataclass
 
 from node.artwork.manifest import SignedManifest
 from node.protocol import frames as fr
+from node.protocol.bounded import LruMap
 from node.protocol.coding import chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.fairness import AnswerCredits
 from node.protocol.outbox import PRIO_DATA, PRIO_MANIFEST, Candidate, LinkOutbox, Source
-from node.protocol.transfer import ServeJob, TransferTable, WorkTransfer
+from node.protocol.transfer import MAX_REQUESTERS_PER_JOB, ServeJob, TransferTable, WorkTransfer
 from node.store.base import WorkStore
 
 SEED_CANDIDATES = 24  # combinations tried per coded frame
-ANSWER_CREDIT_ENTRIES = 256  # (requester, work) budgets kept per link
+ANSWER_CREDIT_ENTRIES = 256  # requester budgets kept per link
+IDENTITY_ENTRIES = 256  # radio ids bound to beacon keys
+REFUSED = "(refused)"  # the owner of answers the radio refused: owed again, charged to nobody
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,53 @@ class Server:
         self._store = store
         self._rng = rng
         self._rank_of = rank_of
-        self._credits = {name: AnswerCredits(config.answer_credit_rounds, config.answer_credit_refill_s,
-                                             ANSWER_CREDIT_ENTRIES) for name in links}
+        self._credits = {name: AnswerCredits(lc.hourly_budget_s, config.answer_share, config.answer_unbound_share,
+                                             config.answer_refill_s, ANSWER_CREDIT_ENTRIES)
+                         for name, lc in links.items()}
+        self._bound: LruMap[str, tuple[bytes, float]] = LruMap(IDENTITY_ENTRIES)  # radio id -> (key, since)
+
+    # -- identities -----------------------------------------------------------------------
+
+    def bind(self, sender: str, node_key: bytes, now: float) -> None:
+        """A fresh, verified beacon signed by ``node_key`` came from radio id ``sender``."""
+        bound = self._bound.get(sender)
+        if bound is None or bound[0] != node_key:
+            self._bound.put(sender, (node_key, now))
+        else:
+            self._bound.touch(sender)
+
+    def identity(self, sender: str, now: float) -> str | None:
+        """The beacon key (hex) ``sender`` has been bound to for ``identity_age_s``, else None."""
+        bound = self._bound.get(sender)
+        if bound is None or now - bound[1] < self._config.identity_age_s:
+            return None
+        return bound[0].hex()
 
     # -- promising answers ----------------------------------------------------------------
 
     def on_request(self, transfer: WorkTransfer, signed: SignedManifest, req: fr.Request, link: str,
-                   requester: str, now: float) -> bool:
-        """Promise what ``requester`` asks for; False when its answer credit is spent."""
+                   requester: str, now: float, margin: float | None = None) -> bool:
+        """Promise what ``requester`` (heard ``margin`` dB above the floor) asks for; False when its
+        answer credit is spent."""
         assert transfer.work_id is not None
+        if self.better_source(req, margin):
+            job = transfer.serving.get(link)
+            if job is not None:
+                job.owed.pop(requester, None)
+                self._drop_if_done(transfer, link)
+            return True
         slot = self._links[link].slot_s
         jitter = self._rng.uniform(*self._config.serve_jitter_slots) * slot
         complete = self._store.is_complete(transfer.work_id)
         if not complete:
             jitter += self._config.serve_holdoff_slots * slot  # complete holders answer first
+        identity = self.identity(requester, now)
         if req.target == fr.TARGET_MANIFEST:
+            if not self._credits[link].allows(requester, identity, self._links[link].slot_s, now):
+                return False
             count = fr.ManifestPiece.piece_count(len(signed.raw))
             asked: Iterable[int] = range(count) if req.wants_all else [i for i in req.indices() if i < count]
-            self.promise_pieces(transfer, signed, link, asked, now + jitter)
+            self.promise_pieces(transfer, signed, link, asked, now + jitter, requester, identity)
             return True
         have = self._store.have_chunks(transfer.work_id)
         count = signed.manifest.chunk_count
@@ -79,6 +111,13 @@ class Server:
                 mask |= 1 << i
         return self.promise_chunks(transfer, signed, link, requester, mask, mask.bit_count(), now + jitter,
                                    credit_checked=True, can_code=complete, seed=self._rng.getrandbits(16))
+
+    def better_source(self, req: fr.Request, margin: float | None) -> bool:
+        """True when the requester hears a recent source of the work much better than it hears us
+        (our answer would reach it as poorly as its request reached us): that source answers."""
+        if margin is None or req.source_margin == fr.MARGIN_UNKNOWN:
+            return False
+        return margin < req.source_margin - self._config.better_source_db
 
     def _job(self, transfer: WorkTransfer, signed: SignedManifest, link: str, not_before: float) -> ServeJob:
         job = transfer.serving.get(link)
@@ -95,9 +134,15 @@ class Server:
             self._transfers.tidy(transfer)
 
     def promise_pieces(self, transfer: WorkTransfer, signed: SignedManifest, link: str, pieces: Iterable[int],
-                       not_before: float) -> None:
-        """Promise manifest pieces; a job already waiting keeps its start time."""
-        self._job(transfer, signed, link, not_before).pieces.update(pieces)
+                       not_before: float, requester: str | None = None, identity: str | None = None) -> None:
+        """Promise manifest pieces (charged to ``requester``); a job already waiting keeps its start time."""
+        job = self._job(transfer, signed, link, not_before)
+        job.pieces.update(pieces)
+        if requester is not None and job.pieces:
+            job.piece_requesters.pop(requester, None)
+            job.piece_requesters[requester] = identity
+            while len(job.piece_requesters) > MAX_REQUESTERS_PER_JOB:
+                del job.piece_requesters[next(iter(job.piece_requesters))]
         self._drop_if_done(transfer, link)
 
     def promise_chunks(self, transfer: WorkTransfer, signed: SignedManifest, link: str, requester: str,
@@ -108,8 +153,9 @@ class Server:
         With ``credit_checked``, the requester's answer credit for the work is checked first:
         False (nothing owed) when it has had its share of passes over this work lately.
         """
-        count = signed.manifest.chunk_count
-        if credit_checked and not self._credits[link].allows(requester, transfer.short_id, count, not_before):
+        identity = self.identity(requester, not_before)
+        if credit_checked and not self._credits[link].allows(requester, identity, self._links[link].slot_s,
+                                                             not_before):
             job = transfer.serving.get(link)
             if job is not None:
                 job.owed.pop(requester, None)
@@ -119,7 +165,7 @@ class Server:
         if not job.owed:
             job.next_seed = seed
         job.can_code = can_code
-        job.owe(requester, mask, need)
+        job.owe(requester, mask, need, identity)
         self._drop_if_done(transfer, link)
         return True
 
@@ -132,7 +178,9 @@ class Server:
         With ``charge_at`` given, the requesters it served are charged as if we had sent it.
         """
         if chunks and charge_at is not None:
-            self._charge(transfer, link, chunks, charge_at)
+            job = transfer.serving.get(link)
+            size = fr.MAX_FRAME if coded or job is None else job.chunk_size((chunks & -chunks).bit_length() - 1)
+            self._charge(transfer, link, chunks, self._links[link].frame_cost(size), charge_at)
         job = transfer.serving.get(link)
         if job is None:
             return
@@ -144,38 +192,59 @@ class Server:
             job.not_before = max(job.not_before, holdoff_until)
         self._drop_if_done(transfer, link)
 
-    def _charge(self, transfer: WorkTransfer, link: str, mask: int, now: float) -> None:
+    def _charge(self, transfer: WorkTransfer, link: str, mask: int, cost_s: float, now: float) -> None:
         job = transfer.serving.get(link)
         if job is None:
             return
-        served = [r for r, owed in job.owed.items() if owed.mask & mask]
-        for requester in self._credits[link].charge(served, transfer.short_id, job.chunk_count, now):
+        served = [(r, owed.identity) for r, owed in job.owed.items() if owed.mask & mask and r != REFUSED]
+        for requester in self._credits[link].charge(served, cost_s, now, self._links[link].slot_s):
             del job.owed[requester]  # had its share: serve the others
 
+    def _charge_piece(self, transfer: WorkTransfer, link: str, cost_s: float, now: float) -> None:
+        job = transfer.serving.get(link)
+        if job is None:
+            return
+        served = list(job.piece_requesters.items())
+        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s)
+        for requester in broke:
+            del job.piece_requesters[requester]
+        if not job.pieces or (broke and not job.piece_requesters):
+            job.pieces.clear()  # nobody left who may still be served these pieces
+            job.piece_requesters.clear()
+
+    def _fair_band(self, job: ServeJob, link: str, now: float) -> int:
+        """How much of its budget the least-served requester of ``job`` has used, in quanta."""
+        owed = list(job.piece_requesters.items()) if job.pieces else \
+            [(r, o.identity) for r, o in job.owed.items()]
+        if not owed:
+            return 0
+        credits = self._credits[link]
+        quantum = self._config.fair_quantum_share * self._config.answer_share * self._links[link].hourly_budget_s
+        return int(min(credits.spent(r, i, now) for r, i in owed) // quantum)
+
     def forget(self, short_id: bytes) -> None:
-        """Drop the answer credits of a work that is gone."""
-        for credits in self._credits.values():
-            credits.forget_work(short_id)
+        """Nothing per work is kept here: budgets are per requester across all works."""
 
     # -- the next answer ------------------------------------------------------------------
 
-    def candidate(self, transfer: WorkTransfer, link: str) -> Candidate | None:
+    def candidate(self, transfer: WorkTransfer, link: str, now: float) -> Candidate | None:
         """The next frame of the work's serve job on ``link``, sized without reading the store."""
         job = transfer.serving.get(link)
         if not job:
             return None
         short = transfer.short_id
         rank = self._rank_of(short)
+        fair = self._fair_band(job, link, now)
         if job.pieces:
             index = min(job.pieces)
             return Candidate(PRIO_MANIFEST, job.not_before, job.seq, job.piece_size(index), Source.PIECE,
-                             short_id=short, index=index, rank=rank)
+                             short_id=short, index=index, rank=rank, fair=fair)
         if job.wants_coded():
             return Candidate(PRIO_DATA, job.not_before, job.seq, fr.MAX_FRAME, Source.CODED, short_id=short,
-                             rank=rank)
+                             rank=rank, fair=fair)
         index = job.next_index()
         return Candidate(PRIO_DATA, job.not_before, job.seq, job.chunk_size(index), Source.CHUNK,
-                         short_id=short, index=index, rank=rank)
+                         short_id=short, index=index, rank=rank, fair=fair)
 
     def render(self, transfer: WorkTransfer, link: str, cand: Candidate) -> Answer | None:
         """The bytes of ``cand``, or None when the store can no longer produce them."""
@@ -227,17 +296,19 @@ class Server:
         job = transfer.serving.get(link)
         if job is None:
             return
+        cost = self._links[link].frame_cost(len(answer.data))
         match cand.source:
             case Source.CODED:
-                self._charge(transfer, link, answer.mask, now)
+                self._charge(transfer, link, answer.mask, cost, now)
                 job.served(answer.mask, coded=True)
                 job.next_seed = (answer.seed + 1) & 0xFFFF
             case Source.CHUNK:
-                self._charge(transfer, link, answer.mask, now)
+                self._charge(transfer, link, answer.mask, cost, now)
                 job.served(answer.mask, coded=False)
                 job.cursor = cand.index + 1
             case Source.PIECE:
                 job.pieces.discard(cand.index)
+                self._charge_piece(transfer, link, cost, now)
         self._drop_if_done(transfer, link)
 
     def unrenderable(self, transfer: WorkTransfer, link: str, cand: Candidate) -> None:
@@ -260,9 +331,9 @@ class Server:
         """The radio refused an answer: owe it again."""
         match frame:
             case fr.DataChunk(index=index):
-                self.promise_chunks(transfer, signed, link, "(refused)", 1 << index, 1, now)
+                self.promise_chunks(transfer, signed, link, REFUSED, 1 << index, 1, now)
             case fr.CodedChunk(seed=seed):
                 mask = coded_indices(transfer.short_id, seed, signed.manifest.chunk_count)
-                self.promise_chunks(transfer, signed, link, "(refused)", mask, 1, now, can_code=True, seed=seed)
+                self.promise_chunks(transfer, signed, link, REFUSED, mask, 1, now, can_code=True, seed=seed)
             case fr.ManifestPiece(index=index):
                 self.promise_pieces(transfer, signed, link, [index], now)

@@ -37,6 +37,10 @@ class Fetch:
     attempts: int = 0
     links: dict[str, float] = field(default_factory=dict)  # link -> last time a source was heard
     last_progress: float = -math.inf  # when something new of the work last arrived
+    source_margin: float = -math.inf  # dB above the floor of the best recent source of new data
+    source_at: float = -math.inf  # when that source last brought something new
+    suppressed_by: str | None = None  # the neighbour whose overheard request made us hold ours back
+    suppressed_at: float = -math.inf  # since when (no progress since)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Owed:
 
     mask: int
     need: int
+    identity: str | None = None  # the requester's beacon key (hex) where bound
 
 
 @dataclass
@@ -103,6 +108,7 @@ class ServeJob:
     content_size: int
     chunk_count: int
     pieces: set[int] = field(default_factory=set)
+    piece_requesters: dict[str, str | None] = field(default_factory=dict)  # requester -> identity
     owed: dict[str, Owed] = field(default_factory=dict)
     can_code: bool = False  # the holder has every chunk
     next_seed: int = 0
@@ -142,11 +148,11 @@ class ServeJob:
                 if owed.need <= 0 or not owed.mask:
                     del self.owed[key]
 
-    def owe(self, requester: str, mask: int, need: int) -> None:
+    def owe(self, requester: str, mask: int, need: int, identity: str | None = None) -> None:
         """``requester`` lacks ``mask`` (``need`` frames); replaces its older entry."""
         self.owed.pop(requester, None)
         if mask and need > 0:
-            self.owed[requester] = Owed(mask, need)
+            self.owed[requester] = Owed(mask, need, identity)
             while len(self.owed) > MAX_REQUESTERS_PER_JOB:
                 del self.owed[next(iter(self.owed))]
 
@@ -245,6 +251,16 @@ class TransferTable:
     def fetches(self) -> list[WorkTransfer]:
         """Transfers with a want, in creation order."""
         return [t for t in self._items.values() if t.fetch is not None]
+
+    def queued(self, link: str) -> int:
+        """Requests, promised pieces and chunks waiting on ``link``."""
+        count = 0
+        for transfer in self._items.values():
+            count += link in transfer.requests
+            job = transfer.serving.get(link)
+            if job is not None:
+                count += len(job.pieces) + job.union().bit_count()
+        return count
 
     def wanted(self) -> int:
         """How many works are wanted."""

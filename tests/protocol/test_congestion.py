@@ -33,7 +33,8 @@ def holder() -> tuple[GossipEngine, bytes]:
     # no duty-cycle ceiling: only congestion control stands between the holder and a full channel
     link = LinkConfig("radio", preset="SHORT_FAST", duty_cycle=1.0, duty_share=1.0)
     config = EngineConfig(links=[link], congestion_target=TARGET, congestion_tau_s=TAU,
-                          answer_credit_rounds=1000.0, neighbour_control_burst=1000, neighbour_control_per_min=6000)
+                          answer_share=1000.0,
+                          answer_unbound_share=1000.0, neighbour_control_burst=1000, neighbour_control_per_min=6000)
     engine = GossipEngine(factories.node_key("holder"), factories.trust(), MemoryStore(), random.Random(5), config, 0.0)
     work_id = engine.ingest_bundle(factories.make_bundle(60 * 1024, "big"), 0.0)
     return engine, work_id[:4]

@@ -49,8 +49,11 @@ def test_repeated_send_everything_requests_buy_a_few_passes_not_the_duty_cycle()
 
     sent = data_frames(engine, 3600.0, 0.5, flood)
     cfg = engine.config
-    bound = count * (cfg.answer_credit_rounds + 3600.0 / cfg.answer_credit_refill_s) + 1
-    assert count < len(sent) <= bound
+    link = cfg.links[0]
+    # an unbound radio id: its own small share, refilled over the hour
+    bound = link.hourly_budget_s * cfg.answer_unbound_share * (1 + 3600.0 / cfg.answer_refill_s)
+    airtime = sum(link.frame_cost(len(fr.encode(f))) for f in sent)
+    assert count < len(sent) and airtime <= bound + link.slot_s
     assert engine.status(3600.0).drops.get("answer-credit", 0) > 0
 
 
@@ -68,17 +71,33 @@ def test_a_repeated_request_does_not_restart_the_pass_and_other_requesters_are_s
     assert sorted(first_pass) == list(range(count))  # every chunk once, however often it was asked
 
 
-def test_answer_credits_are_shared_by_the_requesters_a_frame_serves():
-    credits = AnswerCredits(rounds=2.0, refill_s=3600.0, max_entries=8)
-    for _ in range(20):
-        assert credits.charge(["a", "b"], b"wxyz", 10, 0.0) == []  # 10 frames each, half paid by each
-    assert credits.allows("a", b"wxyz", 10, 0.0)
+def test_answer_credits_are_airtime_shared_by_the_requesters_a_frame_serves_across_works():
+    # 100 s an hour for a bound key; a frame costs 1 s
+    credits = AnswerCredits(budget_s=200.0, share=0.5, unbound_share=0.1, refill_s=3600.0, max_entries=8)
+    for _ in range(100):
+        assert credits.charge([("a", "ka"), ("b", "kb")], 1.0, 0.0, 1.0) == []  # 50 s each
+    assert credits.allows("a", "ka", 1.0, 0.0)
     broke = []
-    for _ in range(11):
-        broke = credits.charge(["a"], b"wxyz", 10, 0.0)
-    assert broke == ["a"] and not credits.allows("a", b"wxyz", 10, 0.0)
-    assert credits.allows("a", b"wxyz", 10, 360.0)  # one frame back per 360 s
-    assert credits.allows("a", b"othr", 10, 0.0)  # per work
+    for _ in range(50):
+        broke = credits.charge([("a", "ka")], 1.0, 0.0, 1.0)
+    assert broke == ["a"] and not credits.allows("a", "ka", 1.0, 0.0)
+    assert credits.allows("a", "ka", 1.0, 36.0)  # one second back per 36 s
+    assert credits.spent("b", "kb", 0.0) == 50.0
+
+
+def test_unbound_radio_ids_share_one_pool_so_varying_the_id_buys_nothing():
+    credits = AnswerCredits(budget_s=200.0, share=0.5, unbound_share=0.1, refill_s=3600.0, max_entries=64)
+    spent = 0.0
+    for n in range(60):  # a new radio id every frame
+        if credits.allows(f"!{n:08x}", None, 1.0, 0.0):
+            credits.charge([(f"!{n:08x}", None)], 1.0, 0.0, 1.0)
+            spent += 1.0
+    assert spent <= 100.0  # the pool, one bound requester's share
+    assert credits.allows("honest", "kh", 1.0, 0.0)  # a bound neighbour keeps its own budget
+    small = AnswerCredits(budget_s=200.0, share=0.5, unbound_share=0.1, refill_s=3600.0, max_entries=8)
+    for _ in range(25):
+        small.charge([("x", None)], 1.0, 0.0, 1.0)
+    assert not small.allows("x", None, 1.0, 0.0)  # 20 s of its own
 
 
 def test_a_rejected_manifest_overheard_again_is_not_reassembled_or_reverified():

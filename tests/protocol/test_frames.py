@@ -100,11 +100,12 @@ def test_encoder_refuses_oversize_frames():
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "empty"),
     (bytes(232), "oversize"),
-    (bytes([0x33]) + bytes(10), "unknown-version"),
+    (bytes([0x43]) + bytes(10), "unknown-version"),
     (bytes([0x13]) + bytes(230), "old-version"),  # a version-1 node: it needs an update
-    (bytes([0x2F]) + bytes(10), "unknown-kind"),
-    (bytes([0x23, 1, 2]), "truncated"),
-    (bytes([0x24, 1, 2, 3, 4, 9, 0, 0]), "malformed"),
+    (bytes([0x23]) + bytes(230), "old-version"),  # version 2 (no source margin in requests)
+    (bytes([0x3F]) + bytes(10), "unknown-kind"),
+    (bytes([0x33, 1, 2]), "truncated"),
+    (bytes([0x34, 1, 2, 3, 4, 9, 0, 0, 0]), "malformed"),
 ])
 def test_drop_reasons(data, reason):
     with pytest.raises(fr.FrameError) as info:
@@ -118,3 +119,17 @@ def test_request_bitmap_names_exactly_the_missing_indices():
     assert req.base == 5
     assert fr.decode(fr.encode(req)).indices() == wanted
     assert fr.Request.for_indices(b"abcd", fr.TARGET_MANIFEST, []).wants_all
+
+
+def test_a_batch_round_trips_and_refuses_nesting_and_single_entries():
+    req = fr.encode(fr.Request.for_indices(b"abcd", fr.TARGET_CHUNKS, [1, 2, 3]))
+    advert = fr.encode(fr.Advert(b"wxyz", 0, 1, (fr.AdvertEntry(b"abcd", fr.STATE_COMPLETE),)))
+    data = fr.encode(fr.Batch((req, advert)))
+    assert len(data) == fr.Batch.size([req, advert])
+    assert fr.decode(data) == fr.Batch((req, advert))
+    with pytest.raises(fr.FrameError):
+        fr.decode(data[: 1 + 1 + len(req)])  # one entry only
+    with pytest.raises(fr.FrameError):
+        fr.decode(bytes([data[0], len(data)]) + data)  # a batch in a batch
+    with pytest.raises(fr.FrameError):
+        fr.decode(data[:-1])  # an entry runs past the end
