@@ -62,8 +62,8 @@ def test_junk_flood_at_the_legal_duty_cycle_keeps_engine_state_bounded():
 def test_junk_flood_at_the_legal_duty_cycle_does_not_stop_delivery(baseline):
     result = run("flood")
     assert result["complete_fraction"] == 1.0
-    # "send everything" requests buy the flooder a few passes over the work, not the holders' duty cycle
-    assert result["drops"].get("answer-credit", 0) > 0
+    # "send everything" requests buy the flooder its airtime budget, not the holders' duty cycle
+    # (the budget itself: tests/protocol/test_fair_serving.py; this run ends before it is spent)
     assert result["honest_airtime_s"] < 10 * baseline["honest_airtime_s"]
 
 
