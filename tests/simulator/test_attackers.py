@@ -62,10 +62,9 @@ def test_junk_flood_at_the_legal_duty_cycle_keeps_engine_state_bounded():
 def test_junk_flood_at_the_legal_duty_cycle_does_not_stop_delivery(baseline):
     results = [run("flood"), run_hostile(HostileSpec(**{**SPEC.__dict__, "attack": "flood", "seed": 2}))]
     assert all(r["complete_fraction"] == 1.0 for r in results)
-    # "send everything" requests buy the flooder a few passes over the work, not the holders' duty cycle
-    # (whether its credit runs out before the work is everywhere depends on the seed)
-    assert sum(r["drops"].get("answer-credit", 0) for r in results) > 0
-    assert results[0]["honest_airtime_s"] < 10 * baseline["honest_airtime_s"]
+    # "send everything" requests buy the flooder its airtime budget, not the holders' duty cycle
+    # (the budget itself: tests/protocol/test_fair_serving.py; these runs end before it is spent)
+    assert all(r["honest_airtime_s"] < 10 * baseline["honest_airtime_s"] for r in results)
 
 
 def test_junk_frames_are_legal_frames_or_plain_garbage():
