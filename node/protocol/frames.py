@@ -225,7 +225,8 @@ class Batch:
         return 1 + sum(1 + len(f) for f in frames)
 
 
-Frame = Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | RevocationFrame | Batch
+Frame = (Advert | ManifestPiece | DataChunk | CodedChunk | Request | TakedownFrame | StatusBeacon | RevocationFrame
+         | Batch)
 
 STATUS_DOMAIN = b"mesh-art/status/v1\x00"
 

@@ -48,7 +48,8 @@ def test_arbitrary_bytes_decode_or_raise_frame_error(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(min_size=4, max_size=4), st.lists(st.integers(0, fr.REQUEST_BITMAP_MAX * 8 - 1), max_size=60, unique=True))
+@given(st.binary(min_size=4, max_size=4),
+       st.lists(st.integers(0, fr.REQUEST_BITMAP_MAX * 8 - 1), max_size=60, unique=True))
 def test_requests_round_trip_their_indices(short, indices):
     request = fr.Request.for_indices(short, fr.TARGET_CHUNKS, indices)
     decoded = fr.decode(fr.encode(request))
