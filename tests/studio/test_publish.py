@@ -11,7 +11,7 @@ from node.artwork.bundle import read_bundle
 from node.artwork.endorsement import Endorsement, TrustAnchors
 from node.artwork.keys import PublicKey, SecretKey
 from node.studio.folder import StudioFolder
-from tests.gallery.helpers import wav_tone
+from tests.gallery.artworks import wav_tone
 from tests.studio.helpers import csrf_of, photo
 
 PASS = "correct horse battery"
