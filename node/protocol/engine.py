@@ -588,7 +588,8 @@ class GossipEngine:
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
                 transfer = self._transfers.get(short)
                 if transfer is not None:
-                    self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link))
+                    self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link),
+                                       charge_at=now)
                 self._drop(DropReason.DUPLICATE, link)
             else:
                 self._drop(DropReason.BAD_MANIFEST_PIECE, link)

@@ -90,22 +90,61 @@ class AnswerCredits:
         return credit.burst - credit.balance(now)
 
     def charge(self, requesters: list[tuple[str, str | None]], cost_s: float, now: float,
-               next_cost_s: float) -> list[str]:
+               next_cost_s: float, factors: list[float] | None = None) -> list[str]:
         """A frame of ``cost_s`` went out serving ``requesters`` (requester, identity): each pays
-        1/k. Returns those that can no longer afford a frame of ``next_cost_s``."""
+        1/k, times its entry in ``factors`` if given. Returns those that can no longer afford a
+        frame of ``next_cost_s``."""
         if not requesters:
             return []
         share = cost_s / len(requesters)
         broke = []
-        for requester, identity in requesters:
+        for n, (requester, identity) in enumerate(requesters):
+            factor = 1.0 if factors is None else factors[n]
             for credit in self._accounts(requester, identity, now):
-                credit.spend(share, now)
+                credit.spend(share * factor, now)
             if not self.allows(requester, identity, next_cost_s, now):
                 broke.append(requester)
         return broke
 
     def __len__(self) -> int:
         return len(self._credits)
+
+
+class ManifestRepeats:
+    """Per (requester account, work): how often its whole manifest went out to that requester lately.
+
+    A node that verified a manifest has no reason to ask for it again, yet one that cannot (or
+    will not) verify it can ask for ever, and each holder in range re-sends it (issue 17, the
+    forger). Each complete re-send within ``window_s`` doubles what the next one costs the
+    requester's budget, up to ``max_factor``; an honest requester that lost a piece asks for that
+    piece, and pays once.
+    """
+
+    def __init__(self, window_s: float, max_factor: float, max_entries: int) -> None:
+        self.window_s = window_s
+        self.max_factor = max_factor
+        self._sent: LruMap[tuple[str, bytes], tuple[int, float]] = LruMap(max_entries)
+
+    @staticmethod
+    def account(requester: str, identity: str | None) -> str:
+        """The budget account a requester is known by: its beacon key if bound, else its radio id."""
+        return f"key:{identity}" if identity is not None else f"radio:{requester}"
+
+    def factor(self, account: str, short_id: bytes, now: float) -> float:
+        """What a manifest piece costs this account now, as a multiple of its airtime."""
+        entry = self._sent.get((account, short_id))
+        if entry is None or now - entry[1] > self.window_s:
+            return 1.0
+        return min(self.max_factor, 2.0 ** entry[0])
+
+    def completed(self, account: str, short_id: bytes, now: float) -> None:
+        """The whole manifest of ``short_id`` just went out while ``account`` was owed it."""
+        entry = self._sent.get((account, short_id))
+        count = 0 if entry is None or now - entry[1] > self.window_s else entry[0]
+        self._sent.put((account, short_id), (count + 1, now))
+
+    def __len__(self) -> int:
+        return len(self._sent)
 
 
 class AdvertiserScores:

@@ -22,7 +22,7 @@ from node.protocol import frames as fr
 from node.protocol.bounded import LruMap
 from node.protocol.coding import chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineConfig, LinkConfig
-from node.protocol.fairness import AnswerCredits
+from node.protocol.fairness import AnswerCredits, ManifestRepeats
 from node.protocol.outbox import PRIO_DATA, PRIO_MANIFEST, Candidate, LinkOutbox, Source
 from node.protocol.transfer import MAX_REQUESTERS_PER_JOB, ServeJob, TransferTable, WorkTransfer
 from node.store.base import WorkStore
@@ -30,6 +30,8 @@ from node.store.base import WorkStore
 SEED_CANDIDATES = 24  # combinations tried per coded frame
 ANSWER_CREDIT_ENTRIES = 256  # requester budgets kept per link
 IDENTITY_ENTRIES = 256  # radio ids bound to beacon keys
+REPEAT_ENTRIES = 1024  # (requester, work) manifest re-sends remembered per link
+MAX_REPEAT_FACTOR = 16.0  # a manifest re-sent to the same requester costs it at most this many times more
 REFUSED = "(refused)"  # the owner of answers the radio refused: owed again, charged to nobody
 
 
@@ -58,6 +60,8 @@ class Server:
         self._credits = {name: AnswerCredits(lc.hourly_budget_s, config.answer_share, config.answer_unbound_share,
                                              config.answer_refill_s, ANSWER_CREDIT_ENTRIES)
                          for name, lc in links.items()}
+        self._repeats = {name: ManifestRepeats(config.answer_refill_s, MAX_REPEAT_FACTOR, REPEAT_ENTRIES)
+                         for name in links}
         self._bound: LruMap[str, tuple[bytes, float]] = LruMap(IDENTITY_ENTRIES)  # radio id -> (key, since)
 
     # -- identities -----------------------------------------------------------------------
@@ -97,10 +101,17 @@ class Server:
             jitter += self._config.serve_holdoff_slots * slot  # complete holders answer first
         identity = self.identity(requester, now)
         if req.target == fr.TARGET_MANIFEST:
-            if not self._credits[link].allows(requester, identity, self._links[link].slot_s, now):
-                return False
             count = fr.ManifestPiece.piece_count(len(signed.raw))
-            asked: Iterable[int] = range(count) if req.wants_all else [i for i in req.indices() if i < count]
+            asked = list(range(count)) if req.wants_all else sorted({i for i in req.indices() if i < count})
+            # the requester must afford every piece it asks for (at its repeat price): a manifest
+            # cut off halfway is airtime nobody can use
+            factor = self._repeats[link].factor(ManifestRepeats.account(requester, identity), transfer.short_id, now)
+            head = fr.MAX_FRAME - fr.MANIFEST_PIECE_MAX
+            cost = sum(self._links[link].frame_cost(head + min(fr.MANIFEST_PIECE_MAX,
+                                                               len(signed.raw) - i * fr.MANIFEST_PIECE_MAX))
+                       for i in asked)
+            if not self._credits[link].allows(requester, identity, max(cost * factor, self._links[link].slot_s), now):
+                return False
             self.promise_pieces(transfer, signed, link, asked, now + jitter, requester, identity)
             return True
         have = self._store.have_chunks(transfer.work_id)
@@ -185,7 +196,12 @@ class Server:
         if job is None:
             return
         if piece is not None:
+            owed = piece in job.pieces
             job.pieces.discard(piece)
+            if owed and charge_at is not None:
+                # holders in earshot share one budget per requester for manifests too, so a requester
+                # cannot buy the whole manifest once from each holder that hears it
+                self._charge_piece(transfer, link, self._links[link].frame_cost(job.piece_size(piece)), charge_at)
         if chunks:
             job.served(chunks, coded)
         if job:
@@ -205,7 +221,13 @@ class Server:
         if job is None:
             return
         served = list(job.piece_requesters.items())
-        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s)
+        repeats = self._repeats[link]
+        accounts = [ManifestRepeats.account(r, i) for r, i in served]
+        factors = [repeats.factor(a, transfer.short_id, now) for a in accounts]
+        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s, factors)
+        if not job.pieces:
+            for account in accounts:
+                repeats.completed(account, transfer.short_id, now)
         for requester in broke:
             del job.piece_requesters[requester]
         if not job.pieces or (broke and not job.piece_requesters):
