@@ -110,41 +110,58 @@ class AnswerCredits:
         return len(self._credits)
 
 
-class ManifestRepeats:
-    """Per (requester account, work): how often its whole manifest went out to that requester lately.
+class ManifestUse:
+    """Per requester account: the whole manifests sent to it lately that it never used.
 
-    A node that verified a manifest has no reason to ask for it again, yet one that cannot (or
-    will not) verify it can ask for ever, and each holder in range re-sends it (issue 17, the
-    forger). Each complete re-send within ``window_s`` doubles what the next one costs the
-    requester's budget, up to ``max_factor``; an honest requester that lost a piece asks for that
-    piece, and pays once.
+    A node that verified a manifest goes on to ask for the work's chunks; one that cannot (or will
+    not) verify it can ask for manifests for ever, and every holder in range re-sends them (issue
+    17, the forger). A manifest sent in full while the account was owed it counts as unused until
+    the account asks for that work's chunks; beyond ``slack`` unused ones within ``window_s``, each
+    doubles what manifest pieces cost the account's budget, up to ``max_factor``. Sending the same
+    manifest again counts again. An honest requester pipelining a few works pays nothing extra.
     """
 
-    def __init__(self, window_s: float, max_factor: float, max_entries: int) -> None:
+    def __init__(self, window_s: float, slack: int, max_factor: float, max_accounts: int,
+                 max_works: int = 64) -> None:
         self.window_s = window_s
+        self.slack = slack
         self.max_factor = max_factor
-        self._sent: LruMap[tuple[str, bytes], tuple[int, float]] = LruMap(max_entries)
+        self.max_works = max_works
+        self._unused: LruMap[str, dict[bytes, tuple[int, float]]] = LruMap(max_accounts)
 
     @staticmethod
     def account(requester: str, identity: str | None) -> str:
         """The budget account a requester is known by: its beacon key if bound, else its radio id."""
         return f"key:{identity}" if identity is not None else f"radio:{requester}"
 
-    def factor(self, account: str, short_id: bytes, now: float) -> float:
-        """What a manifest piece costs this account now, as a multiple of its airtime."""
-        entry = self._sent.get((account, short_id))
-        if entry is None or now - entry[1] > self.window_s:
-            return 1.0
-        return min(self.max_factor, 2.0 ** entry[0])
+    def _live(self, account: str, now: float) -> dict[bytes, tuple[int, float]]:
+        works = self._unused.get(account) or {}
+        for short in [s for s, (_, at) in works.items() if now - at > self.window_s]:
+            del works[short]
+        return works
 
-    def completed(self, account: str, short_id: bytes, now: float) -> None:
+    def factor(self, account: str, now: float) -> float:
+        """What a manifest piece costs this account now, as a multiple of its airtime."""
+        unused = sum(count for count, _ in self._live(account, now).values())
+        return min(self.max_factor, 2.0 ** max(0, unused - self.slack))
+
+    def sent(self, account: str, short_id: bytes, now: float) -> None:
         """The whole manifest of ``short_id`` just went out while ``account`` was owed it."""
-        entry = self._sent.get((account, short_id))
-        count = 0 if entry is None or now - entry[1] > self.window_s else entry[0]
-        self._sent.put((account, short_id), (count + 1, now))
+        works = self._live(account, now)
+        count = works.pop(short_id, (0, now))[0]
+        works[short_id] = (count + 1, now)
+        while len(works) > self.max_works:
+            del works[next(iter(works))]
+        self._unused.put(account, works)
+
+    def used(self, account: str, short_id: bytes) -> None:
+        """``account`` asked for chunks of ``short_id``: the manifests it had of it were of use."""
+        works = self._unused.get(account)
+        if works is not None:
+            works.pop(short_id, None)
 
     def __len__(self) -> int:
-        return len(self._sent)
+        return len(self._unused)
 
 
 class AdvertiserScores:
