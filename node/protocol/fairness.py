@@ -117,8 +117,10 @@ class ManifestUse:
     not) verify it can ask for manifests for ever, and every holder in range re-sends them (issue
     17, the forger). A manifest sent in full while the account was owed it counts as unused until
     the account asks for that work's chunks; beyond ``slack`` unused ones within ``window_s``, each
-    doubles what manifest pieces cost the account's budget, up to ``max_factor``. Sending the same
-    manifest again counts again. An honest requester pipelining a few works pays nothing extra.
+    quadruples what manifest pieces cost the account's budget, up to ``max_factor`` (a geometric
+    price lets a budget of B buy only log4(B / manifest) unused manifests per holder). Sending the
+    same manifest again counts again. An honest requester asks for the chunks as soon as the
+    manifest verifies, so it pays the normal price for all but the manifests still in flight.
     """
 
     def __init__(self, window_s: float, slack: int, max_factor: float, max_accounts: int,
@@ -143,7 +145,7 @@ class ManifestUse:
     def factor(self, account: str, now: float) -> float:
         """What a manifest piece costs this account now, as a multiple of its airtime."""
         unused = sum(count for count, _ in self._live(account, now).values())
-        return min(self.max_factor, 2.0 ** max(0, unused - self.slack))
+        return min(self.max_factor, 4.0 ** max(0, unused - self.slack))
 
     def sent(self, account: str, short_id: bytes, now: float) -> None:
         """The whole manifest of ``short_id`` just went out while ``account`` was owed it."""

@@ -33,8 +33,8 @@ from node.store.base import WorkStore
 SEED_CANDIDATES = 24  # combinations tried per coded frame
 ANSWER_CREDIT_ENTRIES = 256  # requester budgets kept per link
 IDENTITY_ENTRIES = 256  # radio ids bound to beacon keys
-UNUSED_SLACK = 2  # unused manifests a requester may have had lately at the normal price
-MAX_UNUSED_FACTOR = 16.0  # manifests cost a requester that never uses them at most this many times more
+UNUSED_SLACK = 0  # unused manifests a requester may have had lately at the normal price
+MAX_UNUSED_FACTOR = 64.0  # manifests cost a requester that never uses them at most this many times more
 REFUSED = "(refused)"  # the owner of answers the radio refused: owed again, charged to nobody
 
 

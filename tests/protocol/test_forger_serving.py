@@ -101,14 +101,14 @@ def test_manifest_pieces_a_neighbour_sends_are_charged_to_their_requesters():
 
 
 def test_unused_manifests_double_the_price_beyond_the_slack_and_use_clears_them():
-    use = ManifestUse(window_s=3600.0, slack=2, max_factor=16.0, max_accounts=8)
+    use = ManifestUse(window_s=3600.0, slack=2, max_factor=64.0, max_accounts=8)
     for i in range(6):
         use.sent("key:a", bytes([i]) * 4, float(i))
-    assert use.factor("key:a", 10.0) == 16.0
+    assert use.factor("key:a", 10.0) == 64.0
     assert use.factor("key:b", 10.0) == 1.0
     for i in range(4):
         use.used("key:a", bytes([i]) * 4)
     assert use.factor("key:a", 10.0) == 1.0
     use.sent("key:a", b"\x05" * 4, 11.0)  # the same manifest again counts again
-    assert use.factor("key:a", 11.0) == 2.0
+    assert use.factor("key:a", 11.0) == 4.0
     assert use.factor("key:a", 11.0 + 3601.0) == 1.0  # forgotten after the window
