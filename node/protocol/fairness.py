@@ -116,8 +116,9 @@ class ManifestUse:
     A node that verified a manifest goes on to ask for the work's chunks; one that cannot (or will
     not) verify it can ask for manifests for ever, and every holder in range re-sends them (issue
     17, the forger). A manifest sent in full while the account was owed it counts as unused until
-    the account asks for that work's chunks; beyond ``slack`` unused ones within ``window_s``, each
-    quadruples what manifest pieces cost the account's budget, up to ``max_factor`` (a geometric
+    the account asks for that work's chunks or advertises the work; beyond ``slack`` unused ones
+    within ``window_s``, each quadruples what manifest pieces cost the account's budget, up to
+    ``max_factor`` (a geometric
     price lets a budget of B buy only log4(B / manifest) unused manifests per holder). Sending the
     same manifest again counts again. An honest requester asks for the chunks as soon as the
     manifest verifies, so it pays the normal price for all but the manifests still in flight.

@@ -248,6 +248,10 @@ class Server:
         quantum = self._config.fair_quantum_share * self._config.answer_share * self._links[link].hourly_budget_s
         return int(min(credits.spent(r, i, now) for r, i in owed) // quantum)
 
+    def advertised(self, link: str, neighbour: str, short_id: bytes, now: float) -> None:
+        """``neighbour`` advertises a work we hold: a manifest we sent it was of use."""
+        self._manifest_use[link].used(ManifestUse.account(neighbour, self.identity(neighbour, now)), short_id)
+
     def forget(self, short_id: bytes) -> None:
         """Nothing per work is kept here: budgets are per requester across all works."""
 

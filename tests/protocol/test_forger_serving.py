@@ -112,3 +112,16 @@ def test_unused_manifests_double_the_price_beyond_the_slack_and_use_clears_them(
     use.sent("key:a", b"\x05" * 4, 11.0)  # the same manifest again counts again
     assert use.factor("key:a", 11.0) == 4.0
     assert use.factor("key:a", 11.0 + 3601.0) == 1.0  # forgotten after the window
+
+
+def test_a_requester_that_advertises_the_work_has_used_its_manifest():
+    engine, shorts, _ = holder(1)
+    engine._server.bind("!relay", b"\x04" * 32, -3600.0)
+    engine.receive_frame(fr.encode(fr.Request(shorts[0], fr.TARGET_MANIFEST, 0, b"")), "radio", RxInfo("!relay"), 0.0)
+    manifest_airtime(engine, 60.0, lambda now: None)
+    use = engine._server._manifest_use["radio"]
+    account = ManifestUse.account("!relay", (b"\x04" * 32).hex())
+    assert use.factor(account, 60.0) == 4.0  # sent whole, not used yet
+    advert = fr.Advert(b"\0" * 4, 0, 1, (fr.AdvertEntry(shorts[0], 0),))  # it holds the manifest now
+    engine.receive_frame(fr.encode(advert), "radio", RxInfo("!relay"), 61.0)
+    assert use.factor(account, 61.0) == 1.0
