@@ -9,7 +9,8 @@ Rules: a frame serving k requesters costs each 1/k of its credit; a frame a neig
 counts too (the channel served them), chunks and manifest pieces alike, so holders in earshot
 share one budget per requester. A manifest request is promised only when the requester can pay
 for every piece it asks for, and manifests a requester was sent whole but never used (it asked
-for none of the work's chunks) raise the price of its next ones (:class:`ManifestUse`).
+for none of the work's chunks and does not advertise it) raise the price of its next ones
+(:class:`ManifestUse`).
 Partial holders answer later than complete ones. XOR combinations go out instead of plain
 chunks when they fill every requester's holes in fewer frames.
 """
