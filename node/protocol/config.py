@@ -109,7 +109,7 @@ class EngineConfig:
     # the link's hourly budget, refilled over ``answer_refill_s``. A radio id not bound to a beacon
     # key for ``identity_age_s`` gets ``answer_unbound_share`` and shares one pool with the others.
     answer_share: float = 0.5
-    answer_unbound_share: float = 0.25
+    answer_unbound_share: float = 0.1  # small: the pool is for honest newcomers, not for one radio id
     answer_refill_s: float = 3600.0
     identity_age_s: float = 300.0
     # Answers go round-robin over requesters in quanta of this share of a requester's budget: coarse,

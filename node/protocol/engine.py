@@ -588,7 +588,8 @@ class GossipEngine:
             if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
                 transfer = self._transfers.get(short)
                 if transfer is not None:
-                    self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link))
+                    self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link),
+                                       charge_at=now)
                 self._drop(DropReason.DUPLICATE, link)
             else:
                 self._drop(DropReason.BAD_MANIFEST_PIECE, link)
@@ -722,6 +723,8 @@ class GossipEngine:
             return
         held = self._held.get(short)
         work_id = held.work_id if held is not None else None
+        if work_id is not None:
+            self._server.advertised(link, neighbour, short, now)  # it verified the manifest we may have sent
         if work_id is not None and (self.store.is_complete(work_id) or entry.state == 0):
             return  # we hold it, or they hold the manifest only: nothing we lack
         helps = work_id is None or entry.state == fr.STATE_COMPLETE or \

@@ -90,22 +90,81 @@ class AnswerCredits:
         return credit.burst - credit.balance(now)
 
     def charge(self, requesters: list[tuple[str, str | None]], cost_s: float, now: float,
-               next_cost_s: float) -> list[str]:
+               next_cost_s: float, factors: list[float] | None = None) -> list[str]:
         """A frame of ``cost_s`` went out serving ``requesters`` (requester, identity): each pays
-        1/k. Returns those that can no longer afford a frame of ``next_cost_s``."""
+        1/k, times its entry in ``factors`` if given. Returns those that can no longer afford a
+        frame of ``next_cost_s``."""
         if not requesters:
             return []
         share = cost_s / len(requesters)
         broke = []
-        for requester, identity in requesters:
+        for n, (requester, identity) in enumerate(requesters):
+            factor = 1.0 if factors is None else factors[n]
             for credit in self._accounts(requester, identity, now):
-                credit.spend(share, now)
+                credit.spend(share * factor, now)
             if not self.allows(requester, identity, next_cost_s, now):
                 broke.append(requester)
         return broke
 
     def __len__(self) -> int:
         return len(self._credits)
+
+
+class ManifestUse:
+    """Per requester account: the whole manifests sent to it lately that it never used.
+
+    A node that verified a manifest goes on to ask for the work's chunks; one that cannot (or will
+    not) verify it can ask for manifests for ever, and every holder in range re-sends them (issue
+    17, the forger). A manifest sent in full while the account was owed it counts as unused until
+    the account asks for that work's chunks or advertises the work; beyond ``slack`` unused ones
+    within ``window_s``, each quadruples what manifest pieces cost the account's budget, up to
+    ``max_factor`` (a geometric
+    price lets a budget of B buy only log4(B / manifest) unused manifests per holder). Sending the
+    same manifest again counts again. An honest requester asks for the chunks as soon as the
+    manifest verifies, so it pays the normal price for all but the manifests still in flight.
+    """
+
+    def __init__(self, window_s: float, slack: int, max_factor: float, max_accounts: int,
+                 max_works: int = 64) -> None:
+        self.window_s = window_s
+        self.slack = slack
+        self.max_factor = max_factor
+        self.max_works = max_works
+        self._unused: LruMap[str, dict[bytes, tuple[int, float]]] = LruMap(max_accounts)
+
+    @staticmethod
+    def account(requester: str, identity: str | None) -> str:
+        """The budget account a requester is known by: its beacon key if bound, else its radio id."""
+        return f"key:{identity}" if identity is not None else f"radio:{requester}"
+
+    def _live(self, account: str, now: float) -> dict[bytes, tuple[int, float]]:
+        works = self._unused.get(account) or {}
+        for short in [s for s, (_, at) in works.items() if now - at > self.window_s]:
+            del works[short]
+        return works
+
+    def factor(self, account: str, now: float) -> float:
+        """What a manifest piece costs this account now, as a multiple of its airtime."""
+        unused = sum(count for count, _ in self._live(account, now).values())
+        return min(self.max_factor, 4.0 ** max(0, unused - self.slack))
+
+    def sent(self, account: str, short_id: bytes, now: float) -> None:
+        """The whole manifest of ``short_id`` just went out while ``account`` was owed it."""
+        works = self._live(account, now)
+        count = works.pop(short_id, (0, now))[0]
+        works[short_id] = (count + 1, now)
+        while len(works) > self.max_works:
+            del works[next(iter(works))]
+        self._unused.put(account, works)
+
+    def used(self, account: str, short_id: bytes) -> None:
+        """``account`` asked for chunks of ``short_id``: the manifests it had of it were of use."""
+        works = self._unused.get(account)
+        if works is not None:
+            works.pop(short_id, None)
+
+    def __len__(self) -> int:
+        return len(self._unused)
 
 
 class AdvertiserScores:

@@ -6,7 +6,11 @@ link) and the rules of a serve job; the jobs themselves belong to their work's t
 overheard copy can still cancel them (Deluge-style) and memory stays small.
 
 Rules: a frame serving k requesters costs each 1/k of its credit; a frame a neighbour sends
-counts too (the channel served them), so holders in earshot share one budget per requester.
+counts too (the channel served them), chunks and manifest pieces alike, so holders in earshot
+share one budget per requester. A manifest request is promised only when the requester can pay
+for every piece it asks for, and manifests a requester was sent whole but never used (it asked
+for none of the work's chunks and does not advertise it) raise the price of its next ones
+(:class:`ManifestUse`).
 Partial holders answer later than complete ones. XOR combinations go out instead of plain
 chunks when they fill every requester's holes in fewer frames.
 """
@@ -22,7 +26,7 @@ from node.protocol import frames as fr
 from node.protocol.bounded import LruMap
 from node.protocol.coding import chunk_int, coded_indices, int_chunk
 from node.protocol.config import EngineConfig, LinkConfig
-from node.protocol.fairness import AnswerCredits
+from node.protocol.fairness import AnswerCredits, ManifestUse
 from node.protocol.outbox import PRIO_DATA, PRIO_MANIFEST, Candidate, LinkOutbox, Source
 from node.protocol.transfer import MAX_REQUESTERS_PER_JOB, ServeJob, TransferTable, WorkTransfer
 from node.store.base import WorkStore
@@ -30,6 +34,8 @@ from node.store.base import WorkStore
 SEED_CANDIDATES = 24  # combinations tried per coded frame
 ANSWER_CREDIT_ENTRIES = 256  # requester budgets kept per link
 IDENTITY_ENTRIES = 256  # radio ids bound to beacon keys
+UNUSED_SLACK = 0  # unused manifests a requester may have had lately at the normal price
+MAX_UNUSED_FACTOR = 64.0  # manifests cost a requester that never uses them at most this many times more
 REFUSED = "(refused)"  # the owner of answers the radio refused: owed again, charged to nobody
 
 
@@ -58,6 +64,8 @@ class Server:
         self._credits = {name: AnswerCredits(lc.hourly_budget_s, config.answer_share, config.answer_unbound_share,
                                              config.answer_refill_s, ANSWER_CREDIT_ENTRIES)
                          for name, lc in links.items()}
+        self._manifest_use = {name: ManifestUse(config.answer_refill_s, UNUSED_SLACK, MAX_UNUSED_FACTOR,
+                                                ANSWER_CREDIT_ENTRIES) for name in links}
         self._bound: LruMap[str, tuple[bytes, float]] = LruMap(IDENTITY_ENTRIES)  # radio id -> (key, since)
 
     # -- identities -----------------------------------------------------------------------
@@ -97,12 +105,20 @@ class Server:
             jitter += self._config.serve_holdoff_slots * slot  # complete holders answer first
         identity = self.identity(requester, now)
         if req.target == fr.TARGET_MANIFEST:
-            if not self._credits[link].allows(requester, identity, self._links[link].slot_s, now):
-                return False
             count = fr.ManifestPiece.piece_count(len(signed.raw))
-            asked: Iterable[int] = range(count) if req.wants_all else [i for i in req.indices() if i < count]
+            asked = list(range(count)) if req.wants_all else sorted({i for i in req.indices() if i < count})
+            # the requester must afford every piece it asks for (at its repeat price): a manifest
+            # cut off halfway is airtime nobody can use
+            factor = self._manifest_use[link].factor(ManifestUse.account(requester, identity), now)
+            head = fr.MAX_FRAME - fr.MANIFEST_PIECE_MAX
+            cost = sum(self._links[link].frame_cost(head + min(fr.MANIFEST_PIECE_MAX,
+                                                               len(signed.raw) - i * fr.MANIFEST_PIECE_MAX))
+                       for i in asked)
+            if not self._credits[link].allows(requester, identity, max(cost * factor, self._links[link].slot_s), now):
+                return False
             self.promise_pieces(transfer, signed, link, asked, now + jitter, requester, identity)
             return True
+        self._manifest_use[link].used(ManifestUse.account(requester, identity), transfer.short_id)
         have = self._store.have_chunks(transfer.work_id)
         count = signed.manifest.chunk_count
         mask = 0
@@ -185,7 +201,12 @@ class Server:
         if job is None:
             return
         if piece is not None:
+            owed = piece in job.pieces
             job.pieces.discard(piece)
+            if owed and charge_at is not None:
+                # holders in earshot share one budget per requester for manifests too, so a requester
+                # cannot buy the whole manifest once from each holder that hears it
+                self._charge_piece(transfer, link, self._links[link].frame_cost(job.piece_size(piece)), charge_at)
         if chunks:
             job.served(chunks, coded)
         if job:
@@ -205,7 +226,13 @@ class Server:
         if job is None:
             return
         served = list(job.piece_requesters.items())
-        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s)
+        use = self._manifest_use[link]
+        accounts = [ManifestUse.account(r, i) for r, i in served]
+        factors = [use.factor(a, now) for a in accounts]
+        broke = self._credits[link].charge(served, cost_s, now, self._links[link].slot_s, factors)
+        if not job.pieces:
+            for account in accounts:
+                use.sent(account, transfer.short_id, now)
         for requester in broke:
             del job.piece_requesters[requester]
         if not job.pieces or (broke and not job.piece_requesters):
@@ -221,6 +248,10 @@ class Server:
         credits = self._credits[link]
         quantum = self._config.fair_quantum_share * self._config.answer_share * self._links[link].hourly_budget_s
         return int(min(credits.spent(r, i, now) for r, i in owed) // quantum)
+
+    def advertised(self, link: str, neighbour: str, short_id: bytes, now: float) -> None:
+        """``neighbour`` advertises a work we hold: a manifest we sent it was of use."""
+        self._manifest_use[link].used(ManifestUse.account(neighbour, self.identity(neighbour, now)), short_id)
 
     def forget(self, short_id: bytes) -> None:
         """Nothing per work is kept here: budgets are per requester across all works."""

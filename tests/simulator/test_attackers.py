@@ -84,7 +84,7 @@ def test_replayer_only_sends_frames_older_than_its_minimum_age():
     assert {replayer.poll_frame("lora", 80.0) for _ in range(20)} == {b"old"}
 
 
-@pytest.mark.parametrize("attack", ["collider", "coded", "echo", "digests", "churn"])
+@pytest.mark.parametrize("attack", ["collider", "coded", "echo", "digests", "churn", "forger", "flood"])
 def test_issue_17_attackers_at_the_legal_duty_cycle_delay_the_exhibition_at_most_1_5x(attack):
     """A reduced exhibition (4 works) on amsterdam-wide: honest completion within 1.5x the
     attacker-free run, nothing blocked. Full figures: benchmarks/hostile_mesh.py."""
