@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 from node.artwork.bundle import Bundle
 from node.artwork.revocation import Revocation
 from node.artwork.takedown import Takedown
+from node.daemon.clock import TrustedClock
 from node.daemon.peers import HeardPeers
 from node.eventhub import EventHub
 from node.gallery.context import Arrival
@@ -44,7 +45,7 @@ class EngineDriver:
     """Feeds one engine from the loop and its transports; implements ``LinkHost``."""
 
     def __init__(self, engine: GossipAgent, hub: EventHub, transports: Iterable[Transport] = (),
-                 clock_scale: float = 1.0, trusted_clock: Callable[[], float | None] | None = None) -> None:
+                 clock_scale: float = 1.0, trusted_clock: TrustedClock | None = None) -> None:
         self.engine = engine
         self.clock_scale = clock_scale
         self.trusted_clock = trusted_clock
@@ -106,10 +107,16 @@ class EngineDriver:
         self.after_input()
 
     def radio_metrics(self, link: str, metrics: RadioMetrics) -> None:
-        """The radio's channel utilisation and own TX share reach the engine."""
-        if not self.closed:
-            self.engine.note_radio_metrics(link, metrics.channel_utilization, metrics.air_util_tx, self.now())
-            self.after_input()
+        """The radio's channel utilisation and own TX share reach the engine; a GPS fix, the trusted clock."""
+        if self.closed:
+            return
+        self.engine.note_radio_metrics(link, metrics.channel_utilization, metrics.air_util_tx, self.now())
+        if metrics.gps_time is not None and self.trusted_clock is not None:
+            # the fix time is when the radio last had a fix, at most now: a late reading only makes
+            # expiry more lenient, never refuses a work early
+            self.trusted_clock.note_gps(metrics.gps_time, time.monotonic())
+            self.engine.set_trusted_time(self.trusted_clock(), self.now())
+        self.after_input()
 
     # ---- local inputs --------------------------------------------------------------------------
 

@@ -202,7 +202,13 @@ class NodeDaemon:
         return {"name": self.config.name, "venue": self.config.venue, "node_id": node_id_of(self.identity),
                 "fingerprint": self.identity.public.fingerprint, "version": VERSION, "pid": os.getpid(),
                 "hostname": socket.gethostname(), "data_dir": str(self.config.data_dir),
-                "http_port": self.http_port, "trusted_curators": len(self.trust)}
+                "http_port": self.http_port, "trusted_curators": len(self.trust),
+                "trusted_time": self._trusted_time_source()}
+
+    def _trusted_time_source(self) -> str | None:
+        """Which source vouches for the wall clock the engine judges expiry by: gps, ntp or None."""
+        clock = self.driver.trusted_clock if self.driver is not None else None
+        return clock.source() if clock is not None else None
 
     def public_status(self) -> dict[str, Any]:
         """The /api/status document: what every visitor may read (no paths, hosts or pids)."""

@@ -39,6 +39,7 @@ class RadioMetrics:
 
     channel_utilization: float | None
     air_util_tx: float | None
+    gps_time: float | None = None  # Unix seconds of the radio's own latest GPS fix (its receiver, not the mesh)
 
 
 class LinkHost(Protocol):

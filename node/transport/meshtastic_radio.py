@@ -152,7 +152,21 @@ def radio_lora_settings(iface: Any) -> dict[str, Any]:
     info["channel_utilization"] = _number(metrics.get("channelUtilization"))
     info["air_util_tx"] = _number(metrics.get("airUtilTx"))
     info["node_id"] = (my_info.get("user") or {}).get("id")
+    info["gps_time"] = gps_fix_time(my_info.get("position") or {})
     return info
+
+
+def gps_fix_time(position: dict[str, Any]) -> float | None:
+    """Unix time of the radio's own GPS fix, or None when its position did not come from its receiver.
+
+    Only ``LOC_INTERNAL`` counts: the firmware sets it in ``GPS::lookForLocation`` for a fix from the
+    radio's own GPS, while a fixed position is ``LOC_MANUAL`` (``NodeDB``) and time learnt from other
+    nodes' packets (``RTCQualityFromNet``) is something any transmitter can forge.
+    """
+    if position.get("locationSource") != "LOC_INTERNAL":
+        return None
+    fix = _number(position.get("time"))
+    return fix if fix is not None and fix > 0 else None
 
 
 def ignored_node_ids(iface: Any) -> list[str]:
@@ -377,7 +391,7 @@ class MeshtasticTransport(Transport):
             self.state.details["counted_preset"] = preset
             self.state.details["preset_changes"] += 1
             self._host.radio_preset(self.link, preset)
-        metrics = RadioMetrics(radio.get("channel_utilization"), radio.get("air_util_tx"))
+        metrics = RadioMetrics(radio.get("channel_utilization"), radio.get("air_util_tx"), radio.get("gps_time"))
         if metrics != self._metrics:
             self._metrics = metrics
             self._host.radio_metrics(self.link, metrics)
