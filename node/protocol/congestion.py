@@ -36,7 +36,8 @@ class ChannelLoad:
         self._busy = 0.0  # decayed airtime seconds, every transmission
         self._own = 0.0  # decayed airtime seconds, ours only
         self._stamp = now
-        self._radio: tuple[float, float] | None = None  # (utilisation 0..1, when reported)
+        # (others' share of the radio's reading 0..1, when reported)
+        self._radio: tuple[float, float] | None = None
         self.rate = 1.0
         self._adjusted = now
         self._next_data = -math.inf
@@ -53,20 +54,30 @@ class ChannelLoad:
         self._adjust(now)
 
     def note_radio(self, utilisation: float, now: float) -> None:
-        """The radio measured this busy fraction (0..1) of the channel."""
-        self._radio = (min(max(utilisation, 0.0), 1.0), now)
+        """The radio measured this busy fraction (0..1) of the channel, our own transmissions included
+        (firmware ``AirTime::logAirtime`` adds TX_LOG to ``channelUtilization`` too)."""
+        # Our share comes off now, while the reading is fresh: subtracted later, from an own count
+        # that has decayed since, it would leave our past transmissions in the others' load.
+        own = self._own * self._decay(now) / self.tau_s
+        self._radio = (max(0.0, min(max(utilisation, 0.0), 1.0) - own), now)
         self._adjust(now)
+
+    def _radio_others(self, now: float) -> float:
+        """The others' share of the radio's reading while it is fresh, else 0."""
+        if self._radio is not None and now - self._radio[1] <= RADIO_REPORT_FRESH * self.tau_s:
+            return self._radio[0]
+        return 0.0
 
     def estimate(self, now: float) -> float:
         """The busy fraction now: our own count, or the radio's fresh measurement if higher."""
-        counted = self._busy * self._decay(now) / self.tau_s
-        if self._radio is not None and now - self._radio[1] <= RADIO_REPORT_FRESH * self.tau_s:
-            return max(counted, self._radio[0])
-        return counted
+        decay = self._decay(now)
+        counted = self._busy * decay / self.tau_s
+        return max(counted, self._radio_others(now) + self._own * decay / self.tau_s)
 
     def others(self, now: float) -> float:
         """The busy fraction of everyone else's traffic."""
-        return max(0.0, self.estimate(now) - self._own * self._decay(now) / self.tau_s)
+        decay = self._decay(now)
+        return max(0.0, (self._busy - self._own) * decay / self.tau_s, self._radio_others(now))
 
     def _adjust(self, now: float) -> None:
         load = self.others(now)
