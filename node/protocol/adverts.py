@@ -91,6 +91,8 @@ class Adverts:
         if advert.digest == ours:
             timer.hear_consistent(proven)
             return
+        if not self._news_for(advert):
+            return  # they are ahead of us, not behind: our advert would tell them nothing
         memory = self._reacted[link]
         pair = (advert.digest, ours)
         last = memory.get(pair)
@@ -105,6 +107,26 @@ class Adverts:
             resets.append(now)
         timer.hear_inconsistent(now)
         memory.put(pair, now)
+
+    def _news_for(self, advert: fr.Advert) -> bool:
+        """True unless ``advert`` is a whole inventory (one page) that already lists every work of
+        ours with at least our state, and our takedowns and revocations.
+
+        A sender ahead of us learns nothing from our advert; only the one behind needs to hear
+        it, and it resets its own timer when it hears the one ahead. During an exhibition nearly
+        every digest differs, so reacting both ways kept every node at Imin.
+        """
+        if advert.pages != 1:
+            return True
+        theirs = {entry.short_id: entry.state for entry in advert.entries}
+        for entry in inventory_entries(self._store):
+            state = theirs.get(entry.short_id)
+            if state is None:
+                return True
+            final = entry.state > fr.MAX_CHUNK_STATE  # complete, taken down, revoked
+            if (state != entry.state) if final else (state < entry.state):
+                return True
+        return False
 
     def inventory_changed(self, now: float) -> None:
         """A work completed, was stored or taken down: new digest, every link advertises soon."""

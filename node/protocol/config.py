@@ -119,7 +119,7 @@ class EngineConfig:
     takedown_spacing_s: float = 60.0
     refused_backoff_s: float = 30.0
     # Congestion (node.protocol.congestion): keep the measured channel load below this fraction.
-    congestion_target: float = 0.3
+    congestion_target: float = 0.45
     congestion_tau_s: float = 60.0
     # Bounds against hostile neighbours.
     max_wanted: int = 64
