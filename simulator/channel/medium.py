@@ -224,6 +224,7 @@ class Medium:
         receivers, extra = paths.receivers, paths.extra_loss
         up, tx_until, active_at = self.up, self.tx_until, self.active
         busy_ticks, busy_end_at, util, util_bucket = self.busy_ticks, self._busy_end, self._util, self._util_bucket
+        airtime = end - start
         arrivals = []
         for i in relevant:
             receiver = receivers[i]
@@ -244,12 +245,11 @@ class Medium:
             if audible and power >= cad:  # _add_util, inlined: the hottest line of a dense run
                 busy_end = busy_end_at[receiver]
                 if end > busy_end:
-                    added = end - (start if start > busy_end else busy_end)
-                    busy_ticks[receiver] += added
+                    busy_ticks[receiver] += end - (start if start > busy_end else busy_end)
                     busy_end_at[receiver] = end
-                    if start // UTIL_BUCKET != util_bucket[receiver]:
-                        self._roll(receiver, start)
-                    util[receiver][util_bucket[receiver] % UTIL_BUCKETS] += added
+                if start // UTIL_BUCKET != util_bucket[receiver]:
+                    self._roll(receiver, start)
+                util[receiver][util_bucket[receiver] % UTIL_BUCKETS] += airtime
         return Frame(sender, start, end, arrivals, foreign)
 
     def _cross_db(self, modulation: Modulation) -> float | None:
@@ -343,11 +343,7 @@ class Medium:
             self._util_bucket[node] = bucket
 
     def _add_util(self, node: int, start: int, end: int) -> None:
-        # Only time not already counted: the firmware logs each packet it transmits or receives
-        # (AirTime::logAirtime from RadioLibInterface), and a radio receives one packet at a time
-        # and none while it transmits, so overlapping arrivals never add up past 100 %.
-        added = max(0, end - max(start, self._busy_end[node]))
-        self.busy_ticks[node] += added
+        self.busy_ticks[node] += max(0, end - max(start, self._busy_end[node]))
         self._busy_end[node] = max(self._busy_end[node], end)
         self._roll(node, start)
-        self._util[node][self._util_bucket[node] % UTIL_BUCKETS] += added
+        self._util[node][self._util_bucket[node] % UTIL_BUCKETS] += end - start
