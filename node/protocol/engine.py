@@ -28,24 +28,21 @@ The dissemination rules are described in docs/PROTOCOL.md.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from node.artwork.bundle import Bundle
 from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SecretKey
-from node.artwork.manifest import MAX_MANIFEST_BYTES, SignedManifest, verify_manifest
+from node.artwork.manifest import verify_manifest
 from node.artwork.revocation import Revocation, verify_revocation
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
 from node.protocol.adverts import Adverts
 from node.protocol.beacons import Beacons
-from node.protocol.coding import bits, chunk_int, coded_indices
 from node.protocol.config import EngineConfig, EngineStatus, LinkConfig, LinkStatus
 from node.protocol.congestion import ChannelLoad
 from node.protocol.drops import DropReason
@@ -60,33 +57,23 @@ from node.protocol.events import (
     WorkTakenDown,
 )
 from node.protocol.fetching import Fetcher
+from node.protocol.held import HeldWorks
+from node.protocol.intake import Intake
 from node.protocol.keypolicy import KeyPolicy
 from node.protocol.outbox import (
     PRIO_ADVERT,
-    PRIO_DATA,
-    PRIO_MANIFEST,
-    PRIO_REQUEST,
     PRIO_STATUS,
-    Candidate,
     LinkOutbox,
-    Source,
 )
 from node.protocol.peers import NeighbourLimiter
-from node.protocol.serving import Answer, Server
+from node.protocol.scheduling import LinkScheduler
+from node.protocol.serving import Server
 from node.protocol.takedowns import revocations, takedowns
-from node.protocol.transfer import TransferTable, WorkTransfer
+from node.protocol.transfer import TransferTable
 from node.protocol.variants import PieceVariants
-from node.store.base import StoreError, WorkStore
+from node.store.base import WorkStore
 
 MAX_QUEUED_EVENTS = 4096
-
-
-@dataclass(frozen=True)
-class HeldWork:
-    """A work whose verified manifest is stored here."""
-
-    work_id: bytes
-    rank: tuple[int, bytes]  # publishing order: (the manifest's creation time, work id), the same on every node
 
 
 class GossipEngine:
@@ -119,7 +106,7 @@ class GossipEngine:
         # Takedowns have their own bucket: a neighbour busy fetching works must not starve them.
         self._takedown_limiter = NeighbourLimiter(config.neighbour_takedown_burst,
                                                   config.neighbour_takedown_per_min, config.max_neighbours)
-        self._held: dict[bytes, HeldWork] = {}  # by short id: every stored work
+        self._held = HeldWorks(store)  # by short id: every stored work
         self._transfers = TransferTable(
             max_wanted=config.max_wanted, max_wanted_per_neighbour=config.max_wanted_per_neighbour,
             max_assemblies=config.max_assemblies, max_assemblies_per_neighbour=max(1, config.max_assemblies // 2),
@@ -132,11 +119,15 @@ class GossipEngine:
         self._revocations = revocations(config, self._links, self._outboxes, rng, store.revocations())
         self._keys = KeyPolicy(store)
         self._fetcher = Fetcher(config, self._links, self._outboxes, self._transfers, store, rng,
-                                self._events.append, self._drop, self._count, self._rank, self._data_rate)
-        self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._rank)
+                                self._events.append, self._drop, self._count, self._held.rank, self._data_rate)
+        self._server = Server(config, self._links, self._outboxes, self._transfers, store, rng, self._held.rank)
+        self._intake = Intake(config, self._links, trust, store, self._held, self._transfers, self._variants,
+                              self._keys, self._fetcher, self._server, self._adverts, self._takedowns,
+                              self._limiters, self._events.append, self._drop, self._count)
+        self._scheduler = LinkScheduler(self._links, self._outboxes, self._loads, self._transfers, self._server)
         for work_id in store.work_ids():
             signed = store.get_manifest(work_id)
-            self._hold(work_id, signed.manifest.created if signed is not None else 0)
+            self._held.hold(work_id, signed.manifest.created if signed is not None else 0)
             if not store.is_complete(work_id):
                 self._fetcher.want_verified(work_id, "local", None, now)
 
@@ -164,11 +155,11 @@ class GossipEngine:
                 for inner in frame.frames:  # each counts against the sender's limits on its own
                     self._dispatch(inner, link, rx_info, now)
             case fr.DataChunk():
-                self._on_data(frame, link, neighbour, now, margin)
+                self._intake.on_data(frame, link, neighbour, now, margin)
             case fr.CodedChunk():
-                self._on_coded(frame, link, neighbour, now, margin)
+                self._intake.on_coded(frame, link, neighbour, now, margin)
             case fr.ManifestPiece():
-                self._on_manifest_piece(frame, link, neighbour, now, margin)
+                self._intake.on_manifest_piece(frame, link, neighbour, now, margin)
             case fr.Request():
                 if self._admitted(self._limiters[link], link, neighbour, now):
                     self._on_request(frame, link, neighbour, now, margin)
@@ -188,36 +179,12 @@ class GossipEngine:
     def poll_frame(self, link: str, now: float) -> bytes | None:
         """The frame ``link`` should transmit now, or None (nothing ready, or no budget)."""
         self._now = now
-        outbox = self._outboxes[self._check_link(link)]
-        while True:
-            ready = [c for c in self._candidates(link) if c.not_before <= now]
-            if not ready:
-                return None
-            cand = ready[0]
-            answer = self._render(link, cand)
-            if answer is None:
-                self._discard(link, cand)
-                continue
-            batch = self._coalesce(link, [(cand, answer)], ready[1:])
-            data = answer.data if len(batch) == 1 else fr.encode(fr.Batch(tuple(a.data for _, a in batch)))
-            if len(batch) > 1 and outbox.budget_time(len(data), now) > now:
-                batch, data = batch[:1], answer.data  # the budget has room for the first alone (get_timer's promise)
-            size = len(data)
-            if outbox.budget_time(size, now) > now:
-                return None
-            for sent, rendered in batch:
-                self._sent(link, sent, rendered, now)
-            outbox.charge(size, now)
-            load = self._loads.get(link)
-            if load is not None:
-                airtime = self._links[link].frame_cost(size)
-                load.note_airtime(airtime, now, own=True)
-                if cand.priority == PRIO_DATA:
-                    load.data_sent(airtime, now)
+        data = self._scheduler.poll(self._check_link(link), now)
+        if data is not None:
             stats = self._stats[link]
             stats.frames_out += 1
-            stats.bytes_out += size
-            return data
+            stats.bytes_out += len(data)
+        return data
 
     def frames_to_send(self, now: float) -> list[tuple[str, bytes]]:
         """Drain every link of what it may send now, as (link, frame) pairs."""
@@ -251,7 +218,7 @@ class GossipEngine:
                 for inner in frame.frames:
                     self._requeue(link, inner, now)
             case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
-                signed = self._manifest(frame.short_id)
+                signed = self._held.manifest(frame.short_id)
                 if signed is not None:
                     transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
                     self._server.requeue(transfer, signed, link, frame, now)
@@ -320,7 +287,7 @@ class GossipEngine:
     def get_timer(self) -> float | None:
         """The earliest time :meth:`handle_timer` or :meth:`poll_frame` has work (a pure query)."""
         deadlines = [self._beacons.next_at, self._adverts.deadline(), *self._fetcher.deadlines()]
-        deadlines += [self._link_ready_at(link) for link in self._links]
+        deadlines += [self._scheduler.ready_at(link, self._now) for link in self._links]
         soonest = min(deadlines)
         return None if math.isinf(soonest) else soonest
 
@@ -354,7 +321,7 @@ class GossipEngine:
         if other is not None and other.work_id != work_id:
             raise ShortIdCollisionError("another stored work has the same short id")
         self.store.ingest_bundle(bundle)
-        self._hold(work_id, signed.manifest.created)
+        self._held.hold(work_id, signed.manifest.created)
         transfer = self._transfers.get(short)
         if transfer is not None:
             transfer.work_id = work_id
@@ -411,273 +378,7 @@ class GossipEngine:
             assemblies=self._transfers.assemblies(),
         )
 
-    # ------------------------------------------------------------------ the next frame of a link
-
-    def _candidates(self, link: str) -> list[Candidate]:
-        """Everything ``link`` could send next, most important first (ignoring time and budget)."""
-        out = self._outboxes[link].control_candidates()
-        load = self._loads.get(link)
-        data_at = load.data_allowed_at() if load is not None else -math.inf
-        for transfer in self._transfers:
-            request = transfer.requests.get(link)
-            if request is not None:
-                out.append(Candidate(PRIO_REQUEST, request.not_before, request.seq, len(request.data),
-                                     Source.REQUEST, short_id=transfer.short_id))
-            answer = self._server.candidate(transfer, link, self._now)
-            if answer is not None:
-                if answer.priority == PRIO_DATA and answer.not_before < data_at:
-                    answer = replace(answer, not_before=data_at)  # congestion control paces bulk data
-                out.append(answer)
-        out.sort(key=Candidate.order)
-        return out
-
-    def _coalesce(self, link: str, batch: list[tuple[Candidate, Answer]],
-                  others: list[Candidate]) -> list[tuple[Candidate, Answer]]:
-        """Control frames that go out with the first one, as one batch frame (``coalesce_control``)."""
-        if not self._links[link].coalesce_control or batch[0][0].priority >= PRIO_MANIFEST:
-            return batch
-        for cand in others:
-            if cand.priority >= PRIO_MANIFEST:
-                break  # candidates are sorted: only answers follow
-            if fr.Batch.size([a.data for _, a in batch]) + 1 + cand.size > fr.MAX_FRAME:
-                continue
-            answer = self._render(link, cand)
-            if answer is not None and answer.data[0] & 0x0F != fr.KIND_BATCH:
-                batch.append((cand, answer))
-        return batch
-
-    def _link_ready_at(self, link: str) -> float:
-        """When poll_frame(link) will next have a frame within budget (consistent with its choice)."""
-        cands = self._candidates(link)
-        if not cands:
-            return math.inf
-        start = max(self._now, min(c.not_before for c in cands))
-        top = next(c for c in cands if c.not_before <= start)
-        return self._outboxes[link].budget_time(top.size, start)
-
-    def _render(self, link: str, cand: Candidate) -> Answer | None:
-        match cand.source:
-            case Source.CONTROL:
-                queued = self._outboxes[link].control(cand.tag)
-                return Answer(queued.data) if queued is not None else None
-            case Source.REQUEST:
-                transfer = self._transfers.get(cand.short_id)
-                request = transfer.requests.get(link) if transfer is not None else None
-                return Answer(request.data) if request is not None else None
-        transfer = self._transfers.get(cand.short_id)
-        return self._server.render(transfer, link, cand) if transfer is not None else None
-
-    def _sent(self, link: str, cand: Candidate, answer: Answer, now: float) -> None:
-        self._settle(link, cand, lambda transfer: self._server.sent(transfer, link, cand, answer, now))
-
-    def _discard(self, link: str, cand: Candidate) -> None:
-        self._settle(link, cand, lambda transfer: self._server.unrenderable(transfer, link, cand))
-
-    def _settle(self, link: str, cand: Candidate, served: Callable[[WorkTransfer], None]) -> None:
-        """A candidate left the link (sent or unrenderable): clear it; ``served`` settles a serve job."""
-        transfer = self._transfers.get(cand.short_id)
-        match cand.source:
-            case Source.CONTROL:
-                self._outboxes[link].cancel(cand.tag)
-            case Source.REQUEST if transfer is not None:
-                transfer.requests.pop(link, None)
-                self._transfers.tidy(transfer)
-            case Source.PIECE | Source.CHUNK | Source.CODED if transfer is not None:
-                served(transfer)
-
-    # ------------------------------------------------------------------ receive handlers
-
-    def _on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float,
-                 margin: float | None = None) -> None:
-        short = frame.short_id
-        signed = self._manifest(short)
-        if signed is None:
-            transfer = self._transfers.get(short)
-            if self._takedowns.get(short) is not None:
-                self._drop(DropReason.TAKEN_DOWN, link)
-            elif transfer is None or transfer.fetch is None:
-                self._drop(DropReason.UNKNOWN_WORK, link)
-            elif not self._transfers.keep_early(transfer, frame.index, frame.data):
-                self._drop(DropReason.DUPLICATE, link)
-            return
-        if not signed.manifest.verify_chunk(frame.index, frame.data):
-            self._drop(DropReason.BAD_CHUNK, link)
-            return
-        transfer = self._transfers.get_or_create(short, signed.work_id)
-        self._server.heard(transfer, link, chunks=1 << frame.index, holdoff_until=now + self._holdoff(link, short),
-                           charge_at=now)
-        self._fetcher.transfer_heard(short, link, now)
-        if frame.index not in self.store.have_chunks(signed.work_id):
-            self._fetcher.source_heard(short, link, margin, now)
-        new, completed = self._fetcher.store_chunks(transfer, [(frame.index, frame.data)], link, now)
-        self._transfers.tidy(transfer)
-        if completed:
-            self._adverts.inventory_changed(now)
-        if new:
-            self._adverts.proven(neighbour, now)
-        else:
-            self._drop(DropReason.DUPLICATE, link)
-
-    def _on_coded(self, frame: fr.CodedChunk, link: str, neighbour: str, now: float,
-                  margin: float | None = None) -> None:
-        short = frame.short_id
-        signed = self._manifest(short)
-        if signed is None:
-            taken_down = self._takedowns.get(short) is not None
-            self._drop(DropReason.TAKEN_DOWN if taken_down else DropReason.UNKNOWN_WORK, link)
-            return
-        work_id = signed.work_id
-        mask = coded_indices(short, frame.seed, signed.manifest.chunk_count)
-        if not mask:
-            self._drop(DropReason.MALFORMED, link)
-            return
-        have = self.store.have_chunks(work_id)
-        payload = chunk_int(frame.data)
-        unknown = 0
-        for index in bits(mask):
-            if index in have:
-                payload ^= chunk_int(self.store.get_chunk(work_id, index) or b"")
-            else:
-                unknown |= 1 << index
-        transfer = self._transfers.get_or_create(short, work_id)
-        if not unknown:
-            # we hold every chunk it names: an exact check. Only a verified frame, or one from a
-            # neighbour proven to serve, counts as served or as data flowing: anyone can make a
-            # junk CODED frame from a public short id.
-            if payload:
-                self._transfers.tidy(transfer)
-                self._drop(DropReason.BAD_CODED, link)
-                return
-            self._server.heard(transfer, link, chunks=mask, coded=True,
-                               holdoff_until=now + self._holdoff(link, short), charge_at=now)
-            self._fetcher.transfer_heard(short, link, now)
-            self._transfers.tidy(transfer)
-            self._drop(DropReason.DUPLICATE, link)
-            return
-        trusted = self._adverts.is_proven(neighbour, now)
-        if trusted:  # unverifiable here, but its sender has served verified data lately
-            self._server.heard(transfer, link, chunks=mask, coded=True,
-                               holdoff_until=now + self._holdoff(link, short), charge_at=now)
-            self._fetcher.transfer_heard(short, link, now)
-        if not trusted and unknown.bit_count() > 1:
-            # an equation nobody vouches for would sit in the decoder, and one junk row spoils
-            # every chunk decoded with it: only neighbours that served us feed the decoder (a frame
-            # naming one chunk we lack decodes at once and is checked against its hash)
-            self._transfers.tidy(transfer)
-            self._drop(DropReason.UNTRUSTED_CODED, link)
-            return
-        decoded = self._transfers.decoder(transfer).add(unknown, payload)
-        if decoded is None:
-            self._drop(DropReason.CODED_BUFFER_FULL, link)
-        elif not decoded:
-            self._count(DropReason.CODED_BUFFERED)
-            if trusted:
-                self._fetcher.progress(short, link, now)
-        else:
-            self._adverts.proven(neighbour, now)
-            self._fetcher.source_heard(short, link, margin, now)
-            if self._fetcher.store_decoded(transfer, decoded, link, now):
-                self._adverts.inventory_changed(now)
-        self._transfers.tidy(transfer)
-
-    def _on_manifest_piece(self, frame: fr.ManifestPiece, link: str, neighbour: str, now: float,
-                           margin: float | None = None) -> None:
-        short = frame.short_id
-        if short in self._held:
-            signed = self._manifest(short)
-            if signed is not None and fr.manifest_piece(signed.raw, short, frame.index) == frame:
-                transfer = self._transfers.get(short)
-                if transfer is not None:
-                    self._server.heard(transfer, link, piece=frame.index, holdoff_until=now + self._holdoff(link),
-                                       charge_at=now)
-                self._drop(DropReason.DUPLICATE, link)
-            else:
-                self._drop(DropReason.BAD_MANIFEST_PIECE, link)
-            return
-        if self._takedowns.get(short) is not None:
-            self._drop(DropReason.TAKEN_DOWN, link)
-            return
-        if frame.total_len > MAX_MANIFEST_BYTES:
-            self._drop(DropReason.OVERSIZE, link)
-            return
-        assembly = self._transfers.assembly(short, frame.total_len, neighbour)
-        added = assembly.add(frame.index, frame.data)
-        if not self._variants.note(short, frame.total_len, frame.index, frame.data, neighbour) and not added:
-            self._drop(DropReason.DUPLICATE, link)
-            return
-        transfer = self._transfers.get_or_create(short)
-        if not self._variants.suspect(neighbour):
-            if transfer.fetch is None and self._limiters[link].allow(neighbour, now):
-                # overheard a manifest whose advert we missed: fetch the rest now, while its data flows
-                self._fetcher.want_overheard(short, link, neighbour, now)
-            self._fetcher.progress(short, link, now)
-            self._fetcher.source_heard(short, link, margin, now)
-        # assembled from every distinct piece heard, not the first per index: a forged piece
-        # sent before the genuine one (or forged lengths evicting the assembly) cannot poison it
-        asked = transfer.fetch.neighbour if transfer.fetch is not None else None
-        raw = self._variants.resolve(short, frame.total_len, lambda r: self._fits(short, r), prefer=asked)
-        direct = assembly.assembled()
-        if raw is None and direct is not None:  # every index is in, and no combination is the work
-            known_bad = self._fetcher.rejected(hashlib.sha256(direct).digest())
-            # keep the pieces suppliers agree on: the next request asks only for the rest
-            keep = self._variants.failed(short, frame.total_len, assembly.pieces, now)
-            assembly.pieces = {} if known_bad or len(keep) == assembly.piece_count else keep
-            if not assembly.pieces:
-                transfer.assemblies.clear()
-                self._transfers.tidy(transfer)
-            self._drop(DropReason.REJECTED if known_bad else DropReason.MANIFEST_ID_MISMATCH, link)
-        elif raw is not None:
-            supplier = assembly.neighbour
-            for honest in self._variants.assembled(short, raw, now):
-                self._adverts.proven(honest, now)
-            transfer.assemblies.clear()
-            self._accept_manifest(transfer, raw, link, supplier, now)
-
-    def _fits(self, short: bytes, raw: bytes) -> bool:
-        """True when ``raw`` hashes to ``short`` and did not fail verification before."""
-        digest = hashlib.sha256(raw).digest()
-        return digest[:4] == short and not self._fetcher.rejected(digest)
-
-    def _accept_manifest(self, transfer: WorkTransfer, raw: bytes, link: str, neighbour: str, now: float) -> None:
-        short = transfer.short_id
-        digest = hashlib.sha256(raw).digest()
-        if digest[:4] != short:
-            self._transfers.tidy(transfer)
-            self._drop(DropReason.MANIFEST_ID_MISMATCH, link)
-            return
-        if self._fetcher.rejected(digest):  # this very manifest failed once: no second check
-            self._transfers.tidy(transfer)
-            self._drop(DropReason.REJECTED, link)
-            return
-        try:
-            signed = verify_manifest(raw, self.trust)
-        except VerificationError as exc:
-            self._drop(DropReason.of(exc.reason), link)
-            self._fetcher.reject(short, digest, neighbour, now)
-            return
-        if self.store.is_taken_down(signed.work_id):
-            self._transfers.tidy(transfer)
-            self._drop(DropReason.TAKEN_DOWN, link)
-            return
-        refused = self._keys.refuses(signed, now)
-        if refused is not None:  # a revoked key, or an endorsement expired at trusted time
-            self._drop(refused, link)
-            self._fetcher.reject(short, digest, neighbour, now)
-            return
-        try:
-            self.store.put_manifest(signed)
-        except StoreError as exc:
-            self._drop(DropReason.of(exc.reason), link)
-            self._transfers.stop_fetching(transfer)
-            return
-        self._hold(signed.work_id, signed.manifest.created)
-        self._variants.forget(short)
-        transfer = self._transfers.get_or_create(short, signed.work_id)
-        self._events.append(ManifestReceived(signed.work_id, link))
-        for index, data in self._transfers.take_early(transfer):
-            self._on_data(fr.DataChunk(short, index, data), link, neighbour, now)
-        self._fetcher.want_verified(signed.work_id, neighbour, link, now)
-        self._adverts.reset(now)  # relays advertise a new partial work at once (pipelining)
+    # ------------------------------------------------------------------ receive handlers (data frames: intake)
 
     def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float, margin: float | None) -> None:
         short = req.short_id
@@ -694,7 +395,7 @@ class GossipEngine:
         transfer = self._transfers.get(short)
         if transfer is not None and transfer.fetch is not None:
             self._fetcher.overheard_request(transfer, req, link, neighbour, now)
-        signed = self._manifest(short)
+        signed = self._held.manifest(short)
         if signed is None:
             return
         transfer = self._transfers.get_or_create(short, signed.work_id)
@@ -780,7 +481,7 @@ class GossipEngine:
 
     def _apply_revocation(self, revocation: Revocation, now: float) -> None:
         self.store.apply_revocation(revocation)
-        for short, held in list(self._held.items()):  # gone now, or earlier (recorded by the CLI)
+        for short, held in self._held.items():  # gone now, or earlier (recorded by the CLI)
             if self.store.get_manifest(held.work_id) is None:
                 self._forget_work(short)
                 self._events.append(WorkTakenDown(held.work_id))
@@ -792,7 +493,7 @@ class GossipEngine:
         self._transfers.forget(short)
         self._variants.forget(short)
         self._server.forget(short)
-        self._held.pop(short, None)
+        self._held.forget(short)
 
     def _send_beacon(self, now: float) -> None:
         used = max((ob.airtime_used(now) for ob in self._outboxes.values()), default=0.0)
@@ -801,33 +502,10 @@ class GossipEngine:
         for name, outbox in self._outboxes.items():
             outbox.put(("status",), data, PRIO_STATUS, now + self._rng.uniform(0, 2) * self._links[name].slot_s)
 
-    def _hold(self, work_id: bytes, created: int) -> None:
-        short = work_id[:4]
-        if short not in self._held:
-            self._held[short] = HeldWork(work_id, (created, work_id))
-
-    def _rank(self, short: bytes) -> tuple[int, bytes]:
-        """Where a work stands in publishing order (earlier works are served first)."""
-        held = self._held.get(short)
-        return held.rank if held is not None else (0, b"")
-
     def _data_rate(self, link: str) -> float:
         """The share of its bulk-data rate congestion control allows on ``link`` (1 on IP links)."""
         load = self._loads.get(link)
         return load.rate if load is not None else 1.0
-
-    def _manifest(self, short: bytes) -> SignedManifest | None:
-        """The stored manifest of a short id."""
-        held = self._held.get(short)
-        return self.store.get_manifest(held.work_id) if held is not None else None
-
-    def _holdoff(self, link: str, short: bytes | None = None) -> float:
-        """How long to hold a serve job back after hearing another sender; partial holders defer longer."""
-        slots = self.config.serve_holdoff_slots
-        held = self._held.get(short) if short is not None else None
-        if held is not None and not self.store.is_complete(held.work_id):
-            slots *= self.config.partial_holdoff_factor
-        return slots * self._links[link].slot_s
 
     def _check_link(self, link: str) -> str:
         if link not in self._links:

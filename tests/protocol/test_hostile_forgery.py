@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import node.protocol.engine as engine_module
+import node.protocol.intake as intake_module
 from node.protocol import frames as fr
 from node.protocol.events import RxInfo
 from tests import factories
@@ -28,13 +28,13 @@ def pair(seed: int) -> Mesh:
 
 
 def collide(monkeypatch: pytest.MonkeyPatch, forged: bytes, short: bytes) -> None:
-    """Make ``forged`` hash to a digest starting with ``short`` inside the engine."""
+    """Make ``forged`` hash to a digest starting with ``short`` inside manifest intake."""
     def sha256(data: bytes = b"") -> SimpleNamespace:
         digest = hashlib.sha256(data).digest()
         if data == forged:
             digest = short + digest[4:]
         return SimpleNamespace(digest=lambda: digest)
-    monkeypatch.setattr(engine_module, "hashlib", SimpleNamespace(sha256=sha256))
+    monkeypatch.setattr(intake_module, "hashlib", SimpleNamespace(sha256=sha256))
 
 
 def test_a_forged_collision_piece_sent_first_does_not_block_the_genuine_work(monkeypatch):
