@@ -37,7 +37,6 @@ from node.artwork.bundle import Bundle
 from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
 from node.artwork.keys import SecretKey
-from node.artwork.manifest import verify_manifest
 from node.artwork.revocation import Revocation, verify_revocation
 from node.artwork.takedown import Takedown, verify_takedown
 from node.protocol import frames as fr
@@ -46,14 +45,12 @@ from node.protocol.beacons import Beacons
 from node.protocol.config import EngineConfig, EngineStatus, LinkConfig, LinkStatus
 from node.protocol.congestion import ChannelLoad
 from node.protocol.drops import DropReason
-from node.protocol.errors import ShortIdCollisionError, UnknownLinkError
+from node.protocol.errors import UnknownLinkError
 from node.protocol.events import (
     Event,
     FrameDropped,
-    ManifestReceived,
     PeerStatus,
     RxInfo,
-    WorkCompleted,
     WorkTakenDown,
 )
 from node.protocol.fetching import Fetcher
@@ -124,7 +121,8 @@ class GossipEngine:
         self._intake = Intake(config, self._links, trust, store, self._held, self._transfers, self._variants,
                               self._keys, self._fetcher, self._server, self._adverts, self._takedowns,
                               self._limiters, self._events.append, self._drop, self._count)
-        self._scheduler = LinkScheduler(self._links, self._outboxes, self._loads, self._transfers, self._server)
+        self._scheduler = LinkScheduler(config, self._links, self._outboxes, self._loads, self._held, self._transfers,
+                                        self._fetcher, self._server, self._takedowns, self._revocations)
         for work_id in store.work_ids():
             signed = store.get_manifest(work_id)
             self._held.hold(work_id, signed.manifest.created if signed is not None else 0)
@@ -197,47 +195,11 @@ class GossipEngine:
     def send_refused(self, link: str, data: bytes, now: float) -> None:
         """The radio refused ``data`` (duty-cycle NAK): refund it, requeue it, back off the link."""
         self._now = now
-        outbox = self._outboxes[self._check_link(link)]
-        outbox.refund(len(data), now)
-        stats = self._stats[link]
+        stats = self._stats[self._check_link(link)]
         stats.refused += 1
         stats.frames_out -= 1
         stats.bytes_out -= len(data)
-        outbox.blocked_until = now + self.config.refused_backoff_s
-        self._requeue(link, data, now)
-
-    def _requeue(self, link: str, data: bytes, now: float) -> None:
-        """Owe a refused frame again, or queue it again."""
-        outbox = self._outboxes[link]
-        try:
-            frame = fr.decode(data)
-        except fr.FrameError:
-            return
-        match frame:
-            case fr.Batch():
-                for inner in frame.frames:
-                    self._requeue(link, inner, now)
-            case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
-                signed = self._held.manifest(frame.short_id)
-                if signed is not None:
-                    transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
-                    self._server.requeue(transfer, signed, link, frame, now)
-            case fr.Request(target=fr.TARGET_TAKEDOWN):
-                self._takedowns.requeue_request(data, frame.short_id, link, now)
-            case fr.Request(target=fr.TARGET_REVOCATION):
-                self._revocations.requeue_request(data, frame.short_id, link, now)
-            case fr.Request():
-                fetching = self._transfers.get(frame.short_id)
-                if fetching is not None and fetching.fetch is not None:
-                    self._fetcher.requeue(fetching, link, data, now)
-            case fr.TakedownFrame():
-                self._takedowns.requeue(data, link, now)
-            case fr.RevocationFrame():
-                self._revocations.requeue(data, link, now)
-            case fr.Advert():
-                outbox.put(("advert",), data, PRIO_ADVERT, now)
-            case fr.StatusBeacon():
-                outbox.put(("status",), data, PRIO_STATUS, now)
+        self._scheduler.refused(link, data, now)
 
     def note_channel_load(self, link: str, utilisation: float, now: float) -> None:
         """The radio on ``link`` measured this busy fraction (0..1) of its channel
@@ -311,27 +273,7 @@ class GossipEngine:
         :class:`~node.protocol.errors.ShortIdCollisionError`.
         """
         self._now = now
-        signed = verify_manifest(bundle.signed.raw, self.trust)
-        refused = self._keys.refuses(signed, now)
-        if refused is not None:
-            raise VerificationError(refused.value, "the artist key is revoked, or its endorsement expired")
-        work_id = signed.work_id
-        short = work_id[:4]
-        other = self._held.get(short)
-        if other is not None and other.work_id != work_id:
-            raise ShortIdCollisionError("another stored work has the same short id")
-        self.store.ingest_bundle(bundle)
-        self._held.hold(work_id, signed.manifest.created)
-        transfer = self._transfers.get(short)
-        if transfer is not None:
-            transfer.work_id = work_id
-            transfer.decoder = None
-            self._transfers.take_early(transfer)
-            self._transfers.stop_fetching(transfer)
-        self._events.append(ManifestReceived(work_id, None))
-        self._events.append(WorkCompleted(work_id, None))
-        self._adverts.inventory_changed(now)
-        return work_id
+        return self._intake.ingest_bundle(bundle, now)
 
     def apply_takedown(self, takedown: Takedown, now: float) -> None:
         """Apply a local curator takedown (re-verified; raises VerificationError) and spread it."""

@@ -3,7 +3,7 @@
 The :class:`Intake` checks every chunk against the stored manifest before it is stored, solves
 coded frames against the chunks held (feeding the decoder only from proven neighbours),
 assembles manifest pieces from every distinct variant heard, and verifies and accepts (or
-rejects) an assembled manifest: signature chain, takedowns, revoked keys, expired
+rejects) an assembled manifest, or a local bundle's: signature chain, takedowns, revoked keys, expired
 endorsements. It owns no state of its own: the pieces belong to the work's transfer and to
 :class:`~node.protocol.variants.PieceVariants`, the chunks to the store, and what it learns
 goes to the fetcher, the server and the adverts.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from node.artwork.bundle import Bundle
 from node.artwork.endorsement import TrustAnchors
 from node.artwork.errors import VerificationError
 from node.artwork.manifest import MAX_MANIFEST_BYTES, verify_manifest
@@ -23,7 +24,8 @@ from node.protocol.adverts import Adverts
 from node.protocol.coding import bits, chunk_int, coded_indices
 from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.drops import DropReason
-from node.protocol.events import Event, ManifestReceived
+from node.protocol.errors import ShortIdCollisionError
+from node.protocol.events import Event, ManifestReceived, WorkCompleted
 from node.protocol.fetching import Fetcher
 from node.protocol.held import HeldWorks
 from node.protocol.keypolicy import KeyPolicy
@@ -60,6 +62,34 @@ class Intake:
         self._emit = emit
         self._drop = drop
         self._count = count
+
+    def ingest_bundle(self, bundle: Bundle, now: float) -> bytes:
+        """Store a local bundle and advertise it; its work id.
+
+        Raises VerificationError (not verifiable against our trust anchors), StoreError, or
+        :class:`~node.protocol.errors.ShortIdCollisionError`.
+        """
+        signed = verify_manifest(bundle.signed.raw, self._trust)
+        refused = self._keys.refuses(signed, now)
+        if refused is not None:
+            raise VerificationError(refused.value, "the artist key is revoked, or its endorsement expired")
+        work_id = signed.work_id
+        short = work_id[:4]
+        other = self._held.get(short)
+        if other is not None and other.work_id != work_id:
+            raise ShortIdCollisionError("another stored work has the same short id")
+        self._store.ingest_bundle(bundle)
+        self._held.hold(work_id, signed.manifest.created)
+        transfer = self._transfers.get(short)
+        if transfer is not None:
+            transfer.work_id = work_id
+            transfer.decoder = None
+            self._transfers.take_early(transfer)
+            self._transfers.stop_fetching(transfer)
+        self._emit(ManifestReceived(work_id, None))
+        self._emit(WorkCompleted(work_id, None))
+        self._adverts.inventory_changed(now)
+        return work_id
 
     def on_data(self, frame: fr.DataChunk, link: str, neighbour: str, now: float,
                  margin: float | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Scheduling: which frame a link transmits next, and when it next has one within budget.
+"""Scheduling: which frame a link transmits next, when it next has one within budget, and
+taking back the frames the radio refused.
 
 The :class:`LinkScheduler` holds no state of its own: it reads the candidates the link's
 :class:`~node.protocol.outbox.LinkOutbox` (control frames), the transfers (requests) and the
@@ -13,24 +14,44 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+from node.artwork.revocation import Revocation
+from node.artwork.takedown import Takedown
 from node.protocol import frames as fr
-from node.protocol.config import LinkConfig
+from node.protocol.config import EngineConfig, LinkConfig
 from node.protocol.congestion import ChannelLoad
-from node.protocol.outbox import PRIO_DATA, PRIO_MANIFEST, PRIO_REQUEST, Candidate, LinkOutbox, Source
+from node.protocol.fetching import Fetcher
+from node.protocol.held import HeldWorks
+from node.protocol.outbox import (
+    PRIO_ADVERT,
+    PRIO_DATA,
+    PRIO_MANIFEST,
+    PRIO_REQUEST,
+    PRIO_STATUS,
+    Candidate,
+    LinkOutbox,
+    Source,
+)
 from node.protocol.serving import Answer, Server
+from node.protocol.takedowns import CuratorOrders
 from node.protocol.transfer import TransferTable, WorkTransfer
 
 
 class LinkScheduler:
     """Picks each link's next frame from the outbox, the requests and the serve jobs."""
 
-    def __init__(self, links: dict[str, LinkConfig], outboxes: dict[str, LinkOutbox],
-                 loads: dict[str, ChannelLoad], transfers: TransferTable, server: Server) -> None:
+    def __init__(self, config: EngineConfig, links: dict[str, LinkConfig], outboxes: dict[str, LinkOutbox],
+                 loads: dict[str, ChannelLoad], held: HeldWorks, transfers: TransferTable, fetcher: Fetcher,
+                 server: Server, takedowns: CuratorOrders[Takedown], revocations: CuratorOrders[Revocation]) -> None:
+        self._config = config
         self._links = links
         self._outboxes = outboxes
         self._loads = loads
+        self._held = held
         self._transfers = transfers
+        self._fetcher = fetcher
         self._server = server
+        self._takedowns = takedowns
+        self._revocations = revocations
 
     def poll(self, link: str, now: float) -> bytes | None:
         """The frame ``link`` transmits now, charged and settled; None when nothing fits now."""
@@ -61,6 +82,46 @@ class LinkScheduler:
                 if cand.priority == PRIO_DATA:
                     load.data_sent(airtime, now)
             return data
+
+    def refused(self, link: str, data: bytes, now: float) -> None:
+        """The radio refused ``data``: refund its budget, back the link off, owe or queue it again."""
+        outbox = self._outboxes[link]
+        outbox.refund(len(data), now)
+        outbox.blocked_until = now + self._config.refused_backoff_s
+        self.requeue(link, data, now)
+
+    def requeue(self, link: str, data: bytes, now: float) -> None:
+        """Owe a refused frame again, or queue it again."""
+        outbox = self._outboxes[link]
+        try:
+            frame = fr.decode(data)
+        except fr.FrameError:
+            return
+        match frame:
+            case fr.Batch():
+                for inner in frame.frames:
+                    self.requeue(link, inner, now)
+            case fr.DataChunk() | fr.CodedChunk() | fr.ManifestPiece():
+                signed = self._held.manifest(frame.short_id)
+                if signed is not None:
+                    transfer = self._transfers.get_or_create(frame.short_id, signed.work_id)
+                    self._server.requeue(transfer, signed, link, frame, now)
+            case fr.Request(target=fr.TARGET_TAKEDOWN):
+                self._takedowns.requeue_request(data, frame.short_id, link, now)
+            case fr.Request(target=fr.TARGET_REVOCATION):
+                self._revocations.requeue_request(data, frame.short_id, link, now)
+            case fr.Request():
+                fetching = self._transfers.get(frame.short_id)
+                if fetching is not None and fetching.fetch is not None:
+                    self._fetcher.requeue(fetching, link, data, now)
+            case fr.TakedownFrame():
+                self._takedowns.requeue(data, link, now)
+            case fr.RevocationFrame():
+                self._revocations.requeue(data, link, now)
+            case fr.Advert():
+                outbox.put(("advert",), data, PRIO_ADVERT, now)
+            case fr.StatusBeacon():
+                outbox.put(("status",), data, PRIO_STATUS, now)
 
     def candidates(self, link: str, now: float) -> list[Candidate]:
         """Everything ``link`` could send next, most important first (ignoring time and budget)."""
