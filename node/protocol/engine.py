@@ -12,14 +12,18 @@ trust anchors after reassembly; chunks against the stored manifest, before stori
 The engine is composed of components that own their state, as aioquic's connection composes
 its loss recovery and streams: per work a :class:`~node.protocol.transfer.WorkTransfer` in the
 :class:`~node.protocol.transfer.TransferTable`; the :class:`~node.protocol.fetching.Fetcher`
-(wants, requests, chunk intake), the :class:`~node.protocol.serving.Server` (answers and
-answer credits), :class:`~node.protocol.adverts.Adverts` (Trickle),
+(wants, requests, storing chunks), the :class:`~node.protocol.intake.Intake` (chunks, coded
+chunks and manifest pieces heard; manifest assembly, verification and acceptance), the
+:class:`~node.protocol.serving.Server` (answers and answer credits),
+:class:`~node.protocol.scheduling.LinkScheduler` (each link's next frame, refused frames),
+:class:`~node.protocol.held.HeldWorks` (stored works by short id),
+:class:`~node.protocol.adverts.Adverts` (Trickle),
 :class:`~node.protocol.takedowns.CuratorOrders` (takedowns and revocations),
 :class:`~node.protocol.keypolicy.KeyPolicy` (revoked keys, expired endorsements at trusted time),
 :class:`~node.protocol.variants.PieceVariants` (manifest pieces by content) and
 :class:`~node.protocol.beacons.Beacons`;
 per link a :class:`~node.protocol.outbox.LinkOutbox` (control queue and budget). The engine
-dispatches frames to them and picks each link's next frame.
+dispatches frames to them and keeps the per-link counters and the event queue.
 
 After every call that changes state, a driver calls ``poll_frame``/``frames_to_send``,
 ``next_event`` until None, and re-arms its single timer at ``get_timer()``.
@@ -320,7 +324,7 @@ class GossipEngine:
             assemblies=self._transfers.assemblies(),
         )
 
-    # ------------------------------------------------------------------ receive handlers (data frames: intake)
+    # ------------------------------------------------------------------ control frames (data frames: Intake)
 
     def _on_request(self, req: fr.Request, link: str, neighbour: str, now: float, margin: float | None) -> None:
         short = req.short_id

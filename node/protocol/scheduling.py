@@ -6,6 +6,8 @@ The :class:`LinkScheduler` holds no state of its own: it reads the candidates th
 :class:`~node.protocol.serving.Server` (answers) offer, orders them, coalesces control frames
 into one batch, charges the outbox's budget and settles what it sent. Congestion control
 (:class:`~node.protocol.congestion.ChannelLoad`) paces bulk data and is told of every frame.
+A frame the radio refused goes back to whoever owes it: the serve job, the fetcher's request,
+the curator orders, or the outbox.
 """
 
 from __future__ import annotations
