@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.daemon.status import StatusDocument
 from node.files import write_new_file
 from node.gallery.app import create_app
 from node.gallery.clients import CLIENTS, ClientLimits, ClientTable, client_of
@@ -30,8 +31,8 @@ DAEMON_FILE = "daemon.json"
 LOOPBACK = ("127.0.0.1", "::1")
 
 
-def build_app(ctx: GalleryContext, status: Callable[[], dict[str, Any]], metrics_text: Callable[[], str],
-              local_status: Callable[[], dict[str, Any]] | None = None) -> web.Application:
+def build_app(ctx: GalleryContext, status: Callable[[], StatusDocument], metrics_text: Callable[[], str],
+              local_status: Callable[[], StatusDocument] | None = None) -> web.Application:
     """The gallery application with /api/status (``status``: the public document), /metrics and
     (loopback only) /api/status/local added."""
     app = create_app(ctx)

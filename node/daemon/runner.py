@@ -29,7 +29,7 @@ from node.daemon.clock import TrustedClock
 from node.daemon.driver import EngineDriver
 from node.daemon.http import DAEMON_FILE, HttpServer, build_app, start_http, write_daemon_file
 from node.daemon.notify import sd_notify, watchdog_interval
-from node.daemon.status import build_status, metrics_text, public_status
+from node.daemon.status import StatusDocument, build_status, metrics_text, public_status
 from node.daemon.store_watch import StoreWatch
 from node.daemon.venues import venue_names
 from node.eventhub import EventHub
@@ -210,11 +210,11 @@ class NodeDaemon:
         clock = self.driver.trusted_clock if self.driver is not None else None
         return clock.source() if clock is not None else None
 
-    def public_status(self) -> dict[str, Any]:
+    def public_status(self) -> StatusDocument:
         """The /api/status document: what every visitor may read (no paths, hosts or pids)."""
         return public_status(self.status())
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusDocument:
         """The operator's status document (``node status``, /api/status/local on loopback)."""
         assert self.store is not None
         engine = self.driver.engine if self.driver else None

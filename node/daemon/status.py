@@ -41,6 +41,11 @@ def store_counts(store: WorkStore) -> dict[str, int]:
             "chunks_held": sum(s.chunks_have for s in summaries), "bytes_used": store.used_bytes()}
 
 
+# The JSON document of /api/status and /api/status/local: built here, served as JSON by the
+# daemon's HTTP app, read back by `mesh-art node status`. Its keys are documented in docs/operators.md.
+StatusDocument = dict[str, Any]
+
+
 def engine_snapshot(engine_status: EngineStatus | None) -> dict[str, Any]:
     """An ``EngineStatus`` as plain JSON-able data (bytes as hex)."""
     if engine_status is None:
@@ -78,7 +83,7 @@ def build_status(
     peers: Sequence[HeardPeer],
     started_at: float,
     started_monotonic: float | None = None,
-) -> dict[str, Any]:
+) -> StatusDocument:
     """The /api/status document.
 
     ``uptime_s`` comes from the monotonic clock when ``started_monotonic`` is given: a Pi has
@@ -124,7 +129,7 @@ def _pick(source: Mapping[str, Any] | None, keys: tuple[str, ...]) -> dict[str, 
     return {key: source[key] for key in keys if source is not None and key in source}
 
 
-def public_status(status: Mapping[str, Any]) -> dict[str, Any]:
+def public_status(status: Mapping[str, Any]) -> StatusDocument:
     """The part of a :func:`build_status` document every visitor may read (an allow-list)."""
     links = {}
     for name, link in (status.get("links") or {}).items():
